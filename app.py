@@ -1,0 +1,59 @@
+"""Dealflow: wiring only. `python app.py` serves the app with the scheduler in-process."""
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import Flask
+
+from engine import migrations, settings
+from engine.db import make_engine, make_session_factory
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the Flask app; `config` overrides settings (tests pass DATABASE_URL)."""
+    app = Flask(__name__, instance_path=str(settings.data_dir().resolve()))
+    app.config.update(DATABASE_URL=settings.database_url(), MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+                      AUTO_MIGRATE=True, JSON_SORT_KEYS=False)
+    app.config.update(config or {})
+    app.config.setdefault("SECRET_KEY", _secret_key())
+    if app.config["AUTO_MIGRATE"]:
+        migrations.upgrade(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["session_factory"] = make_session_factory(engine)
+
+    from web import api, cli, db, errors, openapi
+    db.init_app(app)
+    errors.register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    cli.register_commands(app)
+    return app
+
+
+def _secret_key() -> str:
+    key = os.environ.get("CRM_SECRET_KEY")
+    if key:
+        return key
+    path = settings.data_dir() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def main() -> None:
+    """Serve with waitress, a production WSGI server."""
+    from waitress import serve
+
+    app = create_app()
+    print(f"Dealflow on http://{settings.host()}:{settings.port()}", flush=True)
+    serve(app, host=settings.host(), port=settings.port(), threads=8)
+
+
+if __name__ == "__main__":
+    main()

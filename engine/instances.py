@@ -1,0 +1,169 @@
+"""Process instances: start, advance until people or time are needed, persist each step.
+
+Every call here runs inside the caller's transaction and only flushes: the
+engine step, the task rows, the stage visit and the audit entry commit
+together or not at all, so a killed process loses no completed step and
+leaves nothing half-done.
+
+Status: `running` while people have open tasks, `waiting` while only timers or
+events can move it on, then `completed`, `terminated` or `error`.
+"""
+from __future__ import annotations
+
+import json
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import bpmn, definitions, state, tasks
+from .audit import record
+from .db import utcnow
+from .errors import Conflict, InvalidInput, NotFound
+from .models import ProcessInstance, StageVisit, User
+
+MAX_DATA_BYTES = 256 * 1024
+
+
+def start_instance(session: Session, process_key: str, *, data: dict | None = None,
+                   business_key: str | None = None, actor: User | None) -> ProcessInstance:
+    """Start the newest version of `process_key` and run it until it waits."""
+    definition = definitions.get_latest(session, process_key)
+    if not definition.is_executable:
+        raise InvalidInput(f"process {process_key!r} version {definition.version} cannot run",
+                           definition.problems or None)
+    data = _checked_data(data or {})
+    spec, subprocess_specs = definitions.specs_for(definition)
+    workflow = state.new_workflow(spec, subprocess_specs, data)
+    instance = ProcessInstance(definition=definition, definition_id=definition.id,
+                               process_key=definition.key, business_key=business_key,
+                               status="running", state="{}",
+                               serializer_version=state.SERIALIZER_VERSION, data=data,
+                               started_by_id=getattr(actor, "id", None))
+    session.add(instance)
+    session.flush()
+    record(session, "instance.started", actor=actor, instance_id=instance.id,
+           detail={"process_key": definition.key, "version": definition.version,
+                   "business_key": business_key, "data": data})
+    advance(session, instance, workflow, actor=actor)
+    return instance
+
+
+def get_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """Return the instance with `instance_id`; raise NotFound otherwise."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
+def load_workflow(instance: ProcessInstance) -> BpmnWorkflow:
+    """Restore the instance's SpiffWorkflow run onto its definition's cached specs."""
+    spec, subprocess_specs = definitions.specs_for(instance.definition)
+    return state.load_workflow(instance.state, spec, subprocess_specs)
+
+
+def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
+            actor: User | None) -> None:
+    """Run engine steps until the workflow waits, then persist it; a failing step sets status error."""
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        _mark_error(session, instance, exc, actor)
+    persist(session, instance, workflow, actor=actor)
+
+
+def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
+            actor: User | None) -> None:
+    """Write the run, the task rows, the stage and the status; flush with a version check."""
+    open_tasks = tasks.sync_open_tasks(session, instance, workflow)
+    _update_stage(session, instance, workflow, open_tasks, actor)
+    instance.state = state.dump_workflow(workflow)
+    instance.serializer_version = state.SERIALIZER_VERSION
+    instance.data = _visible_data(workflow)
+    instance.updated_at = utcnow()
+    if instance.status != "error":
+        instance.status = _status(workflow, open_tasks)
+        if instance.status == "completed" and instance.ended_at is None:
+            instance.ended_at = utcnow()
+            _close_stage_visit(session, instance)
+            record(session, "instance.completed", actor=actor, instance_id=instance.id)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"process instance {instance.id} was changed meanwhile; reload and retry") from exc
+
+
+def _status(workflow: BpmnWorkflow, open_tasks) -> str:
+    if workflow.is_completed():
+        return "completed"
+    return "running" if open_tasks else "waiting"
+
+
+def _mark_error(session: Session, instance: ProcessInstance, exc: SpiffWorkflowException,
+                actor: User | None) -> None:
+    element_id = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+    instance.status = "error"
+    instance.error_message = _describe(exc)
+    instance.error_element_id = element_id
+    record(session, "instance.error", actor=actor, instance_id=instance.id, element_id=element_id,
+           detail={"message": instance.error_message})
+
+
+def _describe(exc: Exception) -> str:
+    notes = [n for n in getattr(exc, "notes", []) or getattr(exc, "__notes__", []) if n]
+    return " ".join([str(exc), *notes]).strip()
+
+
+def _update_stage(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                  open_tasks, actor: User | None) -> None:
+    stage = next((t.stage for t in open_tasks if t.stage), None)
+    if stage is None:
+        waiting = workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
+        stage = next((s for s in (bpmn.stage_of(t.task_spec) for t in waiting) if s), None)
+    if stage is None or stage == instance.stage:
+        return
+    _close_stage_visit(session, instance)
+    session.add(StageVisit(instance_id=instance.id, process_key=instance.process_key, stage=stage))
+    record(session, "stage.entered", actor=actor, instance_id=instance.id,
+           detail={"stage": stage, "previous": instance.stage})
+    instance.stage = stage
+
+
+def _close_stage_visit(session: Session, instance: ProcessInstance) -> None:
+    visit = session.scalar(select(StageVisit).where(StageVisit.instance_id == instance.id,
+                                                    StageVisit.left_at.is_(None)))
+    if visit is not None:
+        visit.left_at = utcnow()
+
+
+def _visible_data(workflow: BpmnWorkflow) -> dict:
+    source = workflow.last_task or workflow.task_tree
+    data = {k: v for k, v in source.data.items() if k != "data_objects"}
+    return json.loads(json.dumps(data, default=str))
+
+
+def _checked_data(data) -> dict:
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be a JSON object", [{"message": "must be an object", "field": "data"}])
+    if len(json.dumps(data, default=str)) > MAX_DATA_BYTES:
+        raise InvalidInput("data is too large", [{"message": f"at most {MAX_DATA_BYTES} bytes as JSON",
+                                                   "field": "data"}])
+    return data
+
+
+def terminate_instance(session: Session, instance_id: int, *, actor: User) -> ProcessInstance:
+    """Cancel every open task of an instance and mark it terminated."""
+    instance = get_instance(session, instance_id)
+    if instance.status in ("completed", "terminated"):
+        raise Conflict(f"process instance {instance_id} has already ended")
+    workflow = load_workflow(instance)
+    workflow.cancel()
+    instance.status = "terminated"
+    instance.ended_at = utcnow()
+    record(session, "instance.terminated", actor=actor, instance_id=instance.id)
+    persist(session, instance, workflow, actor=actor)
+    return instance

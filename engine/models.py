@@ -1,0 +1,199 @@
+"""The engine's tables: people, process definitions, instances, human tasks, audit.
+
+The schema itself comes from the Alembic migrations; these classes map it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer,
+                        String, Table, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base, UTCDateTime, utcnow
+
+ROLES = ("admin", "designer", "member")
+INSTANCE_STATUSES = ("running", "waiting", "completed", "terminated", "error")
+TASK_STATUSES = ("open", "completed", "cancelled")
+
+user_groups = Table(
+    "user_groups", Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'designer', 'member')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin")
+
+    @property
+    def group_names(self) -> set[str]:
+        return {group.name for group in self.groups}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Only the SHA-256 of the token is kept: a leaked database yields no usable token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ProcessDefinition(Base):
+    __tablename__ = "process_definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_process_definitions_key_version"),
+        UniqueConstraint("key", "content_hash", name="uq_process_definitions_key_content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Every file needed to build the spec: the process's own file, called processes, DMN.
+    files: Mapped[dict] = mapped_column(JSON)
+    is_executable: Mapped[bool] = mapped_column(Boolean)
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    stages: Mapped[list] = mapped_column(JSON, default=list)
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instances"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'waiting', 'completed', 'terminated', 'error')",
+                        name="status"),
+        Index("ix_process_instances_key_status", "process_key", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    stage: Mapped[str | None] = mapped_column(String(255))
+    # The SpiffWorkflow serializer's JSON without the spec (rebuilt from `files`),
+    # pruned of finished history so that its size follows the live frontier only.
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_element_id: Mapped[str | None] = mapped_column(String(255))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    tasks: Mapped[list[HumanTask]] = relationship(viewonly=True, order_by="HumanTask.created_at")
+    history: Mapped[list[AuditEntry]] = relationship(viewonly=True, order_by="AuditEntry.id")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """A row per user task, open or done: what the inbox lists and the API completes."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'completed', 'cancelled')", name="status"),
+        Index("ix_tasks_status_assignee_id", "status", "assignee_id"),
+        Index("ix_tasks_status_due_at", "status", "due_at"),
+        Index("ix_tasks_status_priority", "status", "priority"),
+    )
+
+    # SpiffWorkflow's task UUID: stable across save and restore.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"),
+                                             index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(255))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    form: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    candidate_groups: Mapped[list[TaskGroup]] = relationship(cascade="all, delete-orphan",
+                                                             lazy="selectin")
+
+    @property
+    def group_names(self) -> list[str]:
+        return [g.group_name for g in self.candidate_groups]
+
+
+class TaskGroup(Base):
+    """A group whose members may work on a task (Camunda's candidateGroups)."""
+
+    __tablename__ = "task_groups"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class AuditEntry(Base):
+    """Every operation: who did what, when, with which data. An instance's history is its entries."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_instance_id_id", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class StageVisit(Base):
+    """When an instance entered and left a stage: the source of funnel reports."""
+
+    __tablename__ = "stage_visits"
+    __table_args__ = (Index("ix_stage_visits_process_key_stage", "process_key", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"),
+                                             index=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str] = mapped_column(String(255))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,221 @@
+"""Human tasks: the rows behind the inbox, and claim, unclaim and complete.
+
+Who may work on a task: an admin always; a claimed task only its assignee; an
+unclaimed task any member of one of its candidate groups, or anybody when the
+task names no group.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from uuid import UUID
+
+from jsonschema import Draft202012Validator
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from . import bpmn, instances
+from .audit import record
+from .db import utcnow
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .models import HumanTask, TaskGroup, User
+from .state import SCRIPT_ENGINE
+
+DEFAULT_PRIORITY = 50
+
+
+def sync_open_tasks(session: Session, instance, workflow) -> list[HumanTask]:
+    """Make the open task rows match the workflow's ready user tasks; return them."""
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    rows = {row.id: row for row in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    for task_id, row in rows.items():
+        if task_id not in ready:
+            # Gone without being completed here: an interrupting boundary event, a cancel.
+            row.status = "cancelled"
+            row.completed_at = utcnow()
+    open_rows = [rows[tid] for tid in ready if tid in rows]
+    for task_id, task in ready.items():
+        if task_id not in rows:
+            row = _new_row(session, instance, task)
+            open_rows.append(row)
+    return open_rows
+
+
+def _new_row(session: Session, instance, task) -> HumanTask:
+    info = bpmn.describe_task(task.task_spec)
+    row = HumanTask(id=str(task.id), instance_id=instance.id, element_id=task.task_spec.bpmn_id,
+                    title=info.title, stage=info.stage, form=info.form_schema,
+                    priority=_priority(task, info.priority), due_at=_due_at(task, info.due_date),
+                    assignee_id=_assignee_id(session, task, info.assignee), status="open",
+                    candidate_groups=[TaskGroup(task_id=str(task.id), group_name=g)
+                                      for g in dict.fromkeys(info.candidate_groups)])
+    session.add(row)
+    return row
+
+
+def _evaluate(task, expression: str | None):
+    if not expression:
+        return None
+    try:
+        return SCRIPT_ENGINE.evaluate(task, expression)
+    except Exception:  # a bad attribute must not stop the process; the task just lacks it
+        return None
+
+
+def _assignee_id(session: Session, task, expression: str | None) -> int | None:
+    name = _evaluate(task, expression)
+    if not isinstance(name, str):
+        return None
+    return session.scalar(select(User.id).where(User.name == name))
+
+
+def _priority(task, expression: str | None) -> int:
+    value = _evaluate(task, expression)
+    try:
+        return int(value) if value is not None else DEFAULT_PRIORITY
+    except (TypeError, ValueError):
+        return DEFAULT_PRIORITY
+
+
+def _due_at(task, expression: str | None) -> datetime | None:
+    value = _evaluate(task, expression)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=timezone.utc)
+    if isinstance(value, str):
+        try:
+            if value.upper().startswith("P"):
+                return utcnow() + timedelta(**TimerEventDefinition.parse_iso_duration(value))
+            return _parse_datetime(value)
+        except (ValueError, TypeError):
+            return None
+    return None
+
+
+def _parse_datetime(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def may_work_on(user: User, row: HumanTask) -> bool:
+    """Tell whether `user` may claim or complete the task."""
+    if user.is_admin:
+        return True
+    if row.assignee_id is not None:
+        return row.assignee_id == user.id
+    groups = set(row.group_names)
+    return not groups or bool(groups & user.group_names)
+
+
+def list_open_tasks(session: Session, user: User, *, instance_id: int | None = None,
+                    assigned_to_me: bool = False, group: str | None = None) -> list[HumanTask]:
+    """Return the open tasks `user` may work on, most urgent first."""
+    query = select(HumanTask).where(HumanTask.status == "open")
+    if not user.is_admin:
+        any_group = exists().where(TaskGroup.task_id == HumanTask.id)
+        in_my_groups = exists().where(TaskGroup.task_id == HumanTask.id,
+                                      TaskGroup.group_name.in_(user.group_names or {""}))
+        query = query.where(or_(HumanTask.assignee_id == user.id,
+                                HumanTask.assignee_id.is_(None) & (in_my_groups | ~any_group)))
+    if instance_id is not None:
+        query = query.where(HumanTask.instance_id == instance_id)
+    if assigned_to_me:
+        query = query.where(HumanTask.assignee_id == user.id)
+    if group:
+        query = query.where(exists().where(TaskGroup.task_id == HumanTask.id,
+                                           TaskGroup.group_name == group))
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.priority.desc(),
+                           HumanTask.created_at)
+    return list(session.scalars(query))
+
+
+def get_task(session: Session, task_id: str) -> HumanTask:
+    """Return the task row with `task_id`; raise NotFound otherwise."""
+    row = session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    return row
+
+
+def claim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:
+    """Assign an open task to `actor`."""
+    row = _open_task(session, task_id)
+    if row.assignee_id not in (None, actor.id):
+        raise Conflict(f"task {task_id} is already claimed by {row.assignee.name}")
+    if not may_work_on(actor, row):
+        raise Forbidden(f"you are not in a group of task {task_id}")
+    row.assignee_id, row.assignee = actor.id, actor
+    record(session, "task.claimed", actor=actor, instance_id=row.instance_id, task_id=row.id,
+           element_id=row.element_id)
+    return row
+
+
+def unclaim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:
+    """Give an open task back to its groups."""
+    row = _open_task(session, task_id)
+    if row.assignee_id != actor.id and not actor.is_admin:
+        raise Forbidden(f"task {task_id} is not assigned to you")
+    row.assignee_id, row.assignee = None, None
+    record(session, "task.unclaimed", actor=actor, instance_id=row.instance_id, task_id=row.id,
+           element_id=row.element_id)
+    return row
+
+
+def complete_task(session: Session, task_id: str, data: dict | None, *, actor: User) -> HumanTask:
+    """Validate `data` against the task's form, complete the task and advance the instance.
+
+    Raises:
+        Conflict: the task is no longer open, or the instance changed meanwhile.
+        Forbidden: the actor may not work on it.
+        InvalidInput: one problem per missing or invalid field.
+    """
+    row = _open_task(session, task_id)
+    if not may_work_on(actor, row):
+        raise Forbidden(f"you may not complete task {task_id}")
+    data = validate_form(row.form, data if data is not None else {})
+    instance = row.instance
+    workflow = instances.load_workflow(instance)
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or task.state != TaskState.READY:
+        raise Conflict(f"task {task_id} is no longer ready")
+    task.set_data(**data)
+    task.run()
+    row.status, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
+    record(session, "task.completed", actor=actor, instance_id=instance.id, task_id=row.id,
+           element_id=row.element_id, detail={"title": row.title, "data": data})
+    instances.advance(session, instance, workflow, actor=actor)
+    return row
+
+
+def _open_task(session: Session, task_id: str) -> HumanTask:
+    row = get_task(session, task_id)
+    if row.status != "open":
+        raise Conflict(f"task {task_id} is already {row.status}")
+    return row
+
+
+def validate_form(schema: dict, data) -> dict:
+    """Return `data` when it satisfies the form's JSON Schema; else raise one problem per field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be a JSON object", [{"message": "must be an object", "field": "data"}])
+    if len(json.dumps(data, default=str)) > instances.MAX_DATA_BYTES:
+        raise InvalidInput("data is too large", [{"message": "too large", "field": "data"}])
+    problems = []
+    for error in Draft202012Validator(schema or {}).iter_errors(data):
+        if error.validator == "required":
+            problems += [{"message": f"{_title(schema, name)} is required", "field": name}
+                         for name in error.validator_value if name not in error.instance]
+        else:
+            field = ".".join(str(p) for p in error.absolute_path) or "data"
+            problems.append({"message": f"{_title(schema, field)}: {error.message}", "field": field})
+    if problems:
+        raise InvalidInput("the form has problems", problems)
+    return data
+
+
+def _title(schema: dict, field: str) -> str:
+    return (schema.get("properties") or {}).get(field, {}).get("title") or field

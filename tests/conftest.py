@@ -1,0 +1,175 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, a transaction per test, users and tokens.
+
+Every test that takes `database_url` (directly or through `session`/`app`/`api`)
+runs once per backend. Without a reachable PostgreSQL a developer's machine runs
+the SQLite half and the header says so; CI (CI=true) fails instead.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from engine import accounts, migrations
+from engine.db import make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+PROCESSES = Path(__file__).resolve().parents[1] / "processes"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: not here
+        return str(exc).splitlines()[0]
+
+
+POSTGRES_PROBLEM = _postgres_reachable()
+
+
+def pytest_report_header(config):
+    if POSTGRES_PROBLEM:
+        return (f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({POSTGRES_PROBLEM}): "
+                "running the SQLite half of the storage tests only")
+    return f"storage tests run on SQLite and on PostgreSQL ({POSTGRES_ADMIN_URL})"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not POSTGRES_PROBLEM:
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"CI needs PostgreSQL at {POSTGRES_ADMIN_URL}: {POSTGRES_PROBLEM}")
+    kept = [i for i in items if "[postgresql" not in i.nodeid and "-postgresql" not in i.nodeid]
+    config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+    items[:] = kept
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database of each backend, for the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        migrations.upgrade(url)
+        yield url
+        return
+    url = create_postgres_database()
+    migrations.upgrade(url)
+    yield url
+    drop_postgres_database(url)
+
+
+def create_postgres_database() -> str:
+    """Create a fresh PostgreSQL database and return its URL."""
+    name = f"dealflow_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop a database made by `create_postgres_database`."""
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(db_engine):
+    """A connection inside a transaction that is rolled back after the test."""
+    conn = db_engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection):
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
+
+
+@pytest.fixture
+def session(session_factory) -> Session:
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def app(database_url, session_factory):
+    """The app on each backend, its requests joined to the test's rolled-back transaction."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "AUTO_MIGRATE": False,
+                      "SECRET_KEY": "test"})
+    app.extensions["session_factory"] = session_factory
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Api:
+    """A test client that sends one user's bearer token with every request."""
+
+    def __init__(self, client, token: str):
+        self.client, self.token = client, token
+
+    def __getattr__(self, method):
+        call = getattr(self.client, method)
+        return lambda path, **kw: call(path, headers={"Authorization": f"Bearer {self.token}",
+                                                       **kw.pop("headers", {})}, **kw)
+
+
+@pytest.fixture
+def users(session_factory):
+    """admin, designer and two sales members (alice in sales, bob in sales and managers)."""
+    with session_factory() as s:
+        people = {
+            "admin": accounts.create_user(s, "admin", "admin-pass-1", role="admin"),
+            "designer": accounts.create_user(s, "dora", "designer-pass", role="designer"),
+            "alice": accounts.create_user(s, "alice", "alice-pass-1", groups=["sales"]),
+            "bob": accounts.create_user(s, "bob", "bob-pass-12", groups=["sales", "managers"]),
+            "carol": accounts.create_user(s, "carol", "carol-pass-1", groups=["legal"]),
+        }
+        tokens = {key: accounts.create_token(s, user) for key, user in people.items()}
+        s.commit()
+    return tokens
+
+
+@pytest.fixture
+def api(client, users):
+    """One Api per demo user: api['admin'].post(...)."""
+    return {name: Api(client, token) for name, token in users.items()}
+
+
+def deploy(api_client, *paths: Path, expect: int = 201):
+    """Upload files through the API and return the JSON body."""
+    files = [(p.open("rb"), p.name) for p in paths]
+    response = api_client.post("/api/process-definitions", data={"file": files},
+                               content_type="multipart/form-data")
+    assert response.status_code == expect, response.get_json()
+    return response.get_json()

@@ -1,0 +1,1 @@
+"""The web door: the REST API (and, later, the pages) over the engine's services."""

@@ -1,0 +1,96 @@
+"""The REST API of the outside contract. Routes parse, call one service, render."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from engine import definitions, instances, tasks
+
+from .auth import current_user, token_required
+from .db import get_session
+from .errors import BadRequest
+from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema,
+                      StartInstanceSchema, TaskSchema, TaskSummarySchema)
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def json_body() -> dict:
+    """Return the request's JSON object, or raise BadRequest naming the problem."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", [{"message": "expected a JSON object",
+                                                              "field": "body"}])
+    return body
+
+
+@bp.post("/process-definitions")
+@token_required
+def deploy_definitions():
+    files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("file")]
+    deployments = definitions.deploy(get_session(), files, actor=current_user())
+    body = [{**DefinitionSchema().dump(d.definition), "created": d.is_new}
+            for d in deployments]
+    return body, 201
+
+
+@bp.get("/process-definitions")
+@token_required
+def list_definitions():
+    return DefinitionSchema(many=True).dump(definitions.list_latest(get_session()))
+
+
+@bp.get("/process-definitions/<key>/versions")
+@token_required
+def list_definition_versions(key):
+    return DefinitionSchema(many=True).dump(definitions.list_versions(get_session(), key))
+
+
+@bp.post("/process-instances")
+@token_required
+def start_instance():
+    body = StartInstanceSchema().load(json_body())
+    instance = instances.start_instance(get_session(), body["process_key"], data=body["data"],
+                                        business_key=body["business_key"], actor=current_user())
+    return InstanceDetailSchema().dump(instance), 201
+
+
+@bp.get("/process-instances/<int:instance_id>")
+@token_required
+def show_instance(instance_id):
+    return InstanceDetailSchema().dump(instances.get_instance(get_session(), instance_id))
+
+
+@bp.get("/tasks")
+@token_required
+def list_tasks():
+    rows = tasks.list_open_tasks(get_session(), current_user(),
+                                 instance_id=request.args.get("instance_id", type=int),
+                                 assigned_to_me=request.args.get("assignee") == "me",
+                                 group=request.args.get("group"))
+    return TaskSummarySchema(many=True).dump(rows)
+
+
+@bp.get("/tasks/<task_id>")
+@token_required
+def show_task(task_id):
+    return TaskSchema().dump(tasks.get_task(get_session(), task_id))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@token_required
+def claim_task(task_id):
+    return TaskSchema().dump(tasks.claim_task(get_session(), task_id, actor=current_user()))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@token_required
+def unclaim_task(task_id):
+    return TaskSchema().dump(tasks.unclaim_task(get_session(), task_id, actor=current_user()))
+
+
+@bp.post("/tasks/<task_id>/complete")
+@token_required
+def complete_task(task_id):
+    body = CompleteTaskSchema().load(json_body())
+    row = tasks.complete_task(get_session(), task_id, body["data"], actor=current_user())
+    return TaskSchema().dump(row)

@@ -1,0 +1,100 @@
+"""The API's shapes: what a request may carry and what a response shows."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class StartInstanceSchema(Schema):
+    process_key = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+    business_key = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(max=255))
+
+
+class CompleteTaskSchema(Schema):
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ProblemSchema(Schema):
+    message = fields.String()
+    file = fields.String()
+    line = fields.Integer()
+    element_id = fields.String()
+    field = fields.String()
+
+
+class ErrorSchema(Schema):
+    errors = fields.List(fields.Nested(ProblemSchema))
+
+
+class DefinitionSchema(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    file_name = fields.String()
+    executable = fields.Boolean(attribute="is_executable")
+    problems = fields.List(fields.Dict())
+    stages = fields.List(fields.String())
+    deployed_at = fields.DateTime()
+
+
+class DeploymentSchema(DefinitionSchema):
+    created = fields.Boolean(metadata={"description": "false when the same content was deployed before"})
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    name = fields.String(attribute="element_id", metadata={"description": "the BPMN element id"})
+    title = fields.String()
+    instance_id = fields.Integer()
+    process_key = fields.Function(lambda t: t.instance.process_key)
+    business_key = fields.Function(lambda t: t.instance.business_key)
+    stage = fields.String(allow_none=True)
+    group = fields.Function(lambda t: t.group_names[0] if t.group_names else None)
+    groups = fields.Function(lambda t: t.group_names)
+    assignee = fields.Function(lambda t: t.assignee.name if t.assignee else None)
+    due_at = fields.DateTime(allow_none=True)
+    priority = fields.Integer()
+    status = fields.String()
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    form = fields.Dict(metadata={"description": "JSON Schema of the form, with `required`"})
+
+
+class TaskSummarySchema(TaskSchema):
+    """A task without its form: for lists."""
+
+    class Meta:
+        exclude = ("form",)
+
+
+class HistoryEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    action = fields.String()
+    actor = fields.Function(lambda e: e.actor.name if e.actor else None)
+    task_id = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    version = fields.Function(lambda i: i.definition.version)
+    business_key = fields.String(allow_none=True)
+    status = fields.String()
+    stage = fields.String(allow_none=True)
+    stages = fields.Function(lambda i: i.definition.stages)
+    data = fields.Dict()
+    error = fields.Function(lambda i: {"message": i.error_message, "element_id": i.error_element_id}
+                            if i.status == "error" else None)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class InstanceDetailSchema(InstanceSchema):
+    tasks = fields.List(fields.Nested(TaskSummarySchema))
+    history = fields.List(fields.Nested(HistoryEntrySchema))
