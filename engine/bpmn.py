@@ -112,13 +112,13 @@ class _LocatedElement(etree.ElementBase):
 
 
 def problem_at(file: str, element, message: str) -> Problem:
-    """Return a Problem located at element: its line, and the id of it or its nearest BPMN ancestor.
+    """Return a Problem at element's line, naming it or its nearest ancestor with an id.
 
-    Ids of Camunda extension elements (form fields) are skipped: a designer finds the task.
+    Ids inside extensionElements (Camunda form fields) are skipped: designers look for the task.
     """
-    owner = next((e for e in [element, *element.iterancestors()]
-                  if e.get("id") and etree.QName(e).namespace in (BPMN_NS, None)
-                  or e.getparent() is None), None)
+    chain = [element, *element.iterancestors()]
+    extension = next((i for i, e in enumerate(chain) if etree.QName(e).localname == "extensionElements"), -1)
+    owner = next((e for e in chain[extension + 1:] if e.get("id")), None)
     return Problem(message, file, element.sourceline, owner.get("id") if owner is not None else None)
 
 
@@ -155,7 +155,8 @@ def load_file(name: str, data: bytes) -> tuple[Doc | None, list[Problem]]:
 def _encoding_problem(name: str, data: bytes) -> Problem | None:
     """Refuse binary and non-UTF-8 files: stored definitions are kept as UTF-8 text."""
     if b"\x00" in data:
-        return Problem("a binary file, not XML text", name, data[:data.find(b"\x00")].count(b"\n") + 1)
+        return Problem("a binary (or UTF-16) file, not UTF-8 XML text", name,
+                       data[:data.find(b"\x00")].count(b"\n") + 1)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -462,6 +463,9 @@ def _index(upload: _Upload) -> list[Problem]:
         if not found:
             problems.append(problem_at(doc.name, doc.root, f"{doc.name} contains no {kind}"))
         for element in found:
+            if not element.get("id"):
+                problems.append(problem_at(doc.name, element, f"a {kind} needs an id"))
+                continue
             owners.setdefault((kind, element.get("id")), []).append((doc, element))
     for (kind, key), places in owners.items():
         if len(places) > 1:
@@ -635,7 +639,7 @@ _EVENT_REFS = (("messageEventDefinition", "messageRef", "message"),
 
 def _check_events(proc) -> list:
     root = proc.getroottree().getroot()
-    defined = {kind: {e.get("id") for e in root.iterfind(f"bpmn:{kind}", NS)}
+    defined = {kind: {e.get("id"): e.get("name") for e in root.iterfind(f"bpmn:{kind}", NS)}
                for _, _, kind in _EVENT_REFS}
     issues = []
     for tag, attribute, kind in _EVENT_REFS:
@@ -643,6 +647,9 @@ def _check_events(proc) -> list:
             ref, event = definition.get(attribute), definition.getparent()
             if ref and ref not in defined[kind]:
                 issues.append((event, f"refers to {kind} {ref!r}, which is not defined"))
+            elif ref and kind in ("message", "signal") and not defined[kind][ref]:
+                # SpiffWorkflow matches messages and signals by name.
+                issues.append((event, f"{kind} {ref!r} needs a name"))
             elif not ref and kind in ("message", "signal"):
                 issues.append((event, f"the event has no {kind}; choose or create one"))
     for task in proc.iter(*_bpmn("sendTask", "receiveTask")):

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import bpmn, definitions, state, tasks
 from .audit import record
-from .db import utcnow
+from .db import is_postgresql, utcnow
 from .errors import Conflict, InvalidInput, NotFound
 from .models import ProcessInstance, StageVisit, User
 
@@ -60,6 +60,21 @@ def get_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """Return the instance, locked against concurrent writers until the transaction ends.
+
+    PostgreSQL takes a row lock; SQLite needs none because every transaction
+    there starts with BEGIN IMMEDIATE and so holds the database's write lock.
+    """
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if is_postgresql(session):
+        query = query.with_for_update(of=ProcessInstance)
+    instance = session.scalars(query.execution_options(populate_existing=True)).first()
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
 def load_workflow(instance: ProcessInstance) -> BpmnWorkflow:
     """Restore the instance's SpiffWorkflow run onto its definition's cached specs."""
     spec, subprocess_specs = definitions.specs_for(instance.definition)
@@ -91,10 +106,11 @@ def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
             instance.ended_at = utcnow()
             _close_stage_visit(session, instance)
             record(session, "instance.completed", actor=actor, instance_id=instance.id)
+    instance_id = instance.id
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"process instance {instance.id} was changed meanwhile; reload and retry") from exc
+        raise Conflict(f"process instance {instance_id} was changed meanwhile; reload and retry") from exc
 
 
 def _status(workflow: BpmnWorkflow, open_tasks) -> str:

@@ -78,7 +78,7 @@ class ProcessDefinition(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
     # Every file needed to build the spec: the process's own file, called processes, DMN.
-    files: Mapped[dict] = mapped_column(JSON)
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)
     is_executable: Mapped[bool] = mapped_column(Boolean)
     problems: Mapped[list] = mapped_column(JSON, default=list)
     stages: Mapped[list] = mapped_column(JSON, default=list)
@@ -113,7 +113,7 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
     tasks: Mapped[list[HumanTask]] = relationship(viewonly=True, order_by="HumanTask.created_at")
     history: Mapped[list[AuditEntry]] = relationship(viewonly=True, order_by="AuditEntry.id")
 

@@ -173,11 +173,11 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, actor: U
         Forbidden: the actor may not work on it.
         InvalidInput: one problem per missing or invalid field.
     """
+    instance = instances.lock_instance(session, get_task(session, task_id).instance_id)
     row = _open_task(session, task_id)
     if not may_work_on(actor, row):
         raise Forbidden(f"you may not complete task {task_id}")
     data = validate_form(row.form, data if data is not None else {})
-    instance = row.instance
     workflow = instances.load_workflow(instance)
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None or task.state != TaskState.READY:
@@ -192,7 +192,11 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, actor: U
 
 
 def _open_task(session: Session, task_id: str) -> HumanTask:
-    row = get_task(session, task_id)
+    # Read afresh: another transaction may have completed it while we waited for a lock.
+    row = session.scalars(select(HumanTask).where(HumanTask.id == task_id)
+                          .execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound(f"no task {task_id}")
     if row.status != "open":
         raise Conflict(f"task {task_id} is already {row.status}")
     return row
