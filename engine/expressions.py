@@ -19,9 +19,10 @@ import re
 # comparison symbols, arithmetic) are already Python.
 _WORDS = {"true": "True", "false": "False", "null": "None", "eq": "==", "ne": "!=",
           "gt": ">", "lt": "<", "ge": ">=", "le": "<=", "div": "/", "mod": "%"}
-_SYMBOLS = {"&&": "and", "||": "or", "!": "not"}
+_SYMBOLS = {"&&": "and", "||": "or"}
 _OPEN = {"(": ")", "[": "]"}
 _KEYWORDS = {"and", "or", "not", "in", "is", "if", "else"}
+_UNARY = ("!", "not", "empty")
 _TOKEN = re.compile(r"""\s*(?:
     (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
@@ -189,14 +190,26 @@ def _translate_tokens(tokens: list[tuple[str, str]]) -> str:
             end = _group_end(tokens, i)
             out.append(value + _translate_tokens(tokens[i + 1:end]) + _OPEN[value])
             i = end + 1
-        elif kind == "name" and value == "empty":
+        elif value in _UNARY:
+            # JUEL's `!`, `not` and `empty` bind tighter than comparisons; Python's `not` does not.
             end = _operand_end(tokens, i + 1)
-            out.append(f"({_translate_tokens(tokens[i + 1:end])} in (None, '', [], {{}}))")
+            operand = _translate_tokens(tokens[i + 1:end])
+            out.append(f"({operand} in (None, '', [], {{}}))" if value == "empty" else f"(not {operand})")
             i = end
+        elif value == "." and _is_member(tokens, i):
+            # JUEL's a.b reads entry b of a map; process data are dicts, so it becomes a['b'].
+            out.append(f"[{tokens[i + 1][1]!r}]")
+            i += 2
         else:
             out.append(_WORDS.get(value, value) if kind == "name" else _SYMBOLS.get(value, value))
             i += 1
     return _join(out)
+
+
+def _is_member(tokens, i) -> bool:
+    """Tell whether the `.` at i reads a property (a.b) rather than calls a method (a.b())."""
+    return (i + 1 < len(tokens) and tokens[i + 1][0] == "name"
+            and (i + 2 >= len(tokens) or tokens[i + 2][1] != "("))
 
 
 def _join(words: list[str]) -> str:
@@ -246,9 +259,11 @@ def _group_end(tokens, start):
 
 
 def _operand_end(tokens, start):
-    """Return the end of the operand of a prefix `empty`: a name with its .x, [i] and (args)."""
+    """Return the end of the operand of a prefix `!`, `not` or `empty`: a name with its .x, [i], (args)."""
     if start >= len(tokens):
-        raise ExpressionError("'empty' needs an operand")
+        raise ExpressionError("'!', 'not' and 'empty' need an operand")
+    if tokens[start][1] in (*_UNARY, "-"):
+        return _operand_end(tokens, start + 1)
     i = _group_end(tokens, start) + 1 if tokens[start][1] in _OPEN else start + 1
     while i < len(tokens):
         if tokens[i][1] == "." and i + 1 < len(tokens):

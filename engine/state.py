@@ -10,6 +10,7 @@ Two choices keep saving cheap however long an instance lives:
 from __future__ import annotations
 
 import json
+from datetime import date
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -42,8 +43,15 @@ class RunOnlyWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-SERIALIZER = BpmnWorkflowSerializer(
-    BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: RunOnlyWorkflowConverter}))
+def _registry():
+    registry = BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: RunOnlyWorkflowConverter})
+    # Form dates and script results may be plain dates, which Spiff's registry lacks.
+    registry.register(date, lambda value: {"value": value.isoformat()},
+                      lambda dct: date.fromisoformat(dct["value"]))
+    return registry
+
+
+SERIALIZER = BpmnWorkflowSerializer(_registry())
 SERIALIZER_VERSION = SERIALIZER.VERSION
 
 

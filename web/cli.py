@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from engine import accounts, definitions
 from engine.errors import DomainError
@@ -23,9 +24,9 @@ def _fail(exc: DomainError):
     sys.exit(1)
 
 
-user_cli = click.Group("user", help="Manage users.")
-token_cli = click.Group("token", help="Manage API tokens.")
-processes_cli = click.Group("processes", help="Deploy process definitions.")
+user_cli = AppGroup("user", help="Manage users.")
+token_cli = AppGroup("token", help="Manage API tokens.")
+processes_cli = AppGroup("processes", help="Deploy process definitions.")
 
 
 @user_cli.command("create")
@@ -75,6 +76,7 @@ def deploy_processes(paths):
 
 
 @click.command("demo")
+@with_appcontext
 def load_demo():
     """Deploy the bundled processes and load the demo data once; print the demo logins."""
     import demo

@@ -17,6 +17,11 @@ from engine.bpmn import (
 )
 from engine.errors import InvalidInput, TooLarge
 
+try:  # run under the production script engine when it is there; SpiffWorkflow's default otherwise
+    from engine.scripting import make_script_engine
+except ImportError:  # pragma: no cover
+    make_script_engine = None
+
 NAMESPACES = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
               'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
               'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')
@@ -95,7 +100,8 @@ def task_spec(data: bytes, task_id: str, key="p"):
 
 def run(files: dict, key="p", data=None) -> BpmnWorkflow:
     spec, subprocesses = build_specs(files, key)
-    workflow = BpmnWorkflow(spec, subprocesses)
+    engine = make_script_engine() if make_script_engine else None
+    workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
     workflow.task_tree.data.update(data or {})
     workflow.do_engine_steps()
     return workflow
@@ -223,13 +229,16 @@ def test_bad_assignee_expression_is_a_problem():
 
 @pytest.mark.parametrize(("text", "python"), [
     ("${amount > 1000 && approved}", "amount > 1000 and approved"),
-    ("${!approved || tier eq 'gold'}", "not approved or tier == 'gold'"),
+    ("${!approved || tier eq 'gold'}", "(not approved) or tier == 'gold'"),
+    ("${!won == lost}", "(not won) == lost"),
+    ("${deal.amount > 1000 && deal.owner.name != null}", "deal['amount'] > 1000 and deal['owner']['name'] != None"),
+    ("${name.upper() == 'ACME' and items[0] eq 1}", "name.upper() == 'ACME' and items[0] == 1"),
     ("${a ne b and c gt 1 or d le 2}", "a != b and c > 1 or d <= 2"),
     ("${x ge 1 && y lt 2}", "x >= 1 and y < 2"),
     ("${won == true && lost == false}", "won == True and lost == False"),
     ("${owner == null}", "owner == None"),
-    ("${empty customer.name}", "(customer.name in (None, '', [], {}))"),
-    ("${not empty items}", "not (items in (None, '', [], {}))"),
+    ("${empty customer.name}", "(customer['name'] in (None, '', [], {}))"),
+    ("${not empty items}", "(not (items in (None, '', [], {})))"),
     ("${(a + b) div 2 mod 3}", "(a + b) / 2 % 3"),
     ("${x ? 'y' : 'z'}", "(('y') if (x) else ('z'))"),
     ("amount > 1000 and approved", "amount > 1000 and approved"),
@@ -429,6 +438,18 @@ GATEWAY = definitions(process(
 def test_juel_condition_routes_the_gateway(data, task):
     assert parse_one(GATEWAY).is_executable
     assert ready_names(run({"p.bpmn": GATEWAY}, data=data)) == [task]
+
+
+@pytest.mark.parametrize(("deal", "task"), [
+    ({"amount": 5000, "owner": "li.si"}, "big"),
+    ({"amount": 5000, "owner": ""}, "small"),
+    ({"amount": 10, "owner": "li.si"}, "small"),
+])
+def test_juel_property_access_reads_process_data(deal, task):
+    data = GATEWAY.replace(b"${amount &gt; 1000 &amp;&amp; approved}",
+                           b"${deal.amount gt 1000 and !empty deal.owner}")
+    assert b"deal.amount" in data and parse_one(data).is_executable
+    assert ready_names(run({"p.bpmn": data}, data={"deal": deal})) == [task]
 
 
 # --- stages -----------------------------------------------------------------------------------
