@@ -46,13 +46,30 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def start_scheduler(app: Flask):
+    """Start the timer scheduler in this process and return it."""
+    from engine.scheduler import TimerScheduler
+
+    url = app.config["DATABASE_URL"]
+    scheduler = TimerScheduler(app.extensions["session_factory"],
+                               listen_url=url if url.startswith("postgresql") else None)
+    scheduler.start()
+    return scheduler
+
+
 def main() -> None:
-    """Serve with waitress, a production WSGI server."""
+    """Serve with waitress, a production WSGI server, and the scheduler unless CRM_SCHEDULER=off."""
     from waitress import serve
 
     app = create_app()
-    print(f"Dealflow on http://{settings.host()}:{settings.port()}", flush=True)
-    serve(app, host=settings.host(), port=settings.port(), threads=8)
+    scheduler = start_scheduler(app) if settings.is_scheduler_on() else None
+    print(f"Dealflow on http://{settings.host()}:{settings.port()}"
+          f" (scheduler {'on' if scheduler else 'off'})", flush=True)
+    try:
+        serve(app, host=settings.host(), port=settings.port(), threads=8)
+    finally:
+        if scheduler:
+            scheduler.shutdown()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ _EXTENSIONS = (".bpmn", ".dmn", ".xml")
 
 @dataclass
 class Problem:
+    """One reason a file is refused or a process cannot run, located for the designer."""
     message: str
     file: str | None = None
     line: int | None = None
@@ -63,6 +64,7 @@ class Problem:
 
 @dataclass
 class ParsedProcess:
+    """One bpmn:process of an accepted upload, with every file needed to build it."""
     key: str
     name: str
     file: str
@@ -83,6 +85,7 @@ class BpmnInvalid(InvalidInput):
 
 @dataclass
 class TaskInfo:
+    """What a human task asks: who, by when, which form. Expressions are Python source."""
     title: str
     candidate_groups: list[str]
     assignee: str | None
@@ -270,6 +273,7 @@ class _SubprocessParser(SubWorkflowParser):
 
 
 class _Parser(CamundaParser):
+    """CamundaParser (so DMN business rule tasks work) with the fixes above."""
     PROCESS_PARSER_CLASS = _ProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
@@ -322,6 +326,8 @@ def _spiff_problem(exc: Exception, docs: dict, key: str, file: str | None = None
         text = ". ".join([str(exc.args[0]) if exc.args else "", *exc.notes])
         message = re.sub(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>", r"\1", text).strip(" .")
         file, element_id = exc.file_name or file, exc.id or None
+        if "RecursionError" in message:  # SpiffWorkflow parses one Python frame per step
+            message = "too many steps in a row for SpiffWorkflow to build (a few hundred at most)"
     else:
         message, element_id = f"SpiffWorkflow cannot build this: {type(exc).__name__}: {exc}", None
     for doc_id in ([element_id] if element_id else []) + [key]:
@@ -407,6 +413,7 @@ _DECISION_REF = f"{{{CAMUNDA_NS}}}decisionRef"
 
 @dataclass
 class _Upload:
+    """The loaded files of one upload, indexed for resolving references."""
     docs: list[Doc] = field(default_factory=list)
     processes: dict = field(default_factory=dict)  # process id -> (Doc, element)
     decisions: dict = field(default_factory=dict)  # decision id -> Doc

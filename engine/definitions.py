@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import bpmn
+from . import bpmn, timers
 from .audit import record
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import ProcessDefinition, User
@@ -42,6 +42,9 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, actor: User | No
     parsed = bpmn.parse_upload(files, find_deployed=lambda key: _deployed_files(session, key))
     deployments = [_store(session, process, actor) for process in parsed]
     session.flush()
+    for d in deployments:
+        if d.is_new:
+            timers.schedule_start_timers(session, d.definition, specs_for(d.definition)[0])
     for d in deployments:
         record(session, "definition.deployed" if d.is_new else "definition.unchanged", actor=actor,
                detail={"key": d.definition.key, "version": d.definition.version,

@@ -23,6 +23,7 @@ _SYMBOLS = {"&&": "and", "||": "or"}
 _OPEN = {"(": ")", "[": "]"}
 _KEYWORDS = {"and", "or", "not", "in", "is", "if", "else"}
 _UNARY = ("!", "not", "empty")
+_MAX_DEPTH = 50
 _TOKEN = re.compile(r"""\s*(?:
     (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
@@ -105,23 +106,22 @@ def translate_expression(text: str) -> str:
     text = text.strip()
     if not has_juel(text):
         return text
-    parts = []
-    for is_code, piece in _split_template(text):
-        if is_code:
-            parts.append(_juel_to_python(piece))
-        elif piece:
-            parts.append(repr(piece))
-    if len(parts) == 1:
-        return parts[0]
+    pieces = [(is_code, piece) for is_code, piece in _split_template(text) if is_code or piece]
+    if len(pieces) == 1 and pieces[0][0]:
+        return _juel_to_python(pieces[0][1])
     # Composite text such as "Hello ${name}" is a string in Camunda.
-    return " + ".join(p if p.startswith(("'", '"')) else f"str({p})" for p in parts)
+    return " + ".join(f"str({_juel_to_python(piece)})" if is_code else repr(piece)
+                      for is_code, piece in pieces)
 
 
 def _checked(expression: str) -> str:
     try:
         ast.parse(expression, mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"{expression!r} is not a valid Python expression ({exc.msg})") from None
+    except (SyntaxError, ValueError) as exc:
+        reason = getattr(exc, "msg", str(exc))
+        raise ExpressionError(f"{expression!r} is not a valid Python expression ({reason})") from None
+    except (RecursionError, MemoryError):  # CPython's parser reports deep nesting as either
+        raise ExpressionError("the expression is nested too deeply") from None
     return expression
 
 
@@ -168,11 +168,19 @@ def _tokenize(code: str) -> list[tuple[str, str]]:
         pos = match.end()
     if not tokens:
         raise ExpressionError("'${}' is empty")
+    depth = 0
+    for _, value in tokens:
+        depth += _depth_change(value)
+        if depth > _MAX_DEPTH:  # the translator recurses per level; uploads are untrusted
+            raise ExpressionError(f"more than {_MAX_DEPTH} nested parentheses")
     return tokens
 
 
 def _juel_to_python(code: str) -> str:
-    return _translate_tokens(_tokenize(code))
+    try:
+        return _translate_tokens(_tokenize(code))
+    except RecursionError:  # e.g. thousands of `!` in a row; uploads are untrusted
+        raise ExpressionError("the expression is nested too deeply") from None
 
 
 def _translate_tokens(tokens: list[tuple[str, str]]) -> str:

@@ -13,17 +13,18 @@ from __future__ import annotations
 import json
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import bpmn, definitions, state, tasks
+from . import bpmn, definitions, state, tasks, timers
 from .audit import record
 from .db import is_postgresql, utcnow
-from .errors import Conflict, InvalidInput, NotFound
-from .models import ProcessInstance, StageVisit, User
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .models import ProcessDefinition, ProcessInstance, StageVisit, User
 
 MAX_DATA_BYTES = 256 * 1024
 
@@ -32,8 +33,15 @@ def start_instance(session: Session, process_key: str, *, data: dict | None = No
                    business_key: str | None = None, actor: User | None) -> ProcessInstance:
     """Start the newest version of `process_key` and run it until it waits."""
     definition = definitions.get_latest(session, process_key)
+    return start_instance_of(session, definition, data=data, business_key=business_key, actor=actor)
+
+
+def start_instance_of(session: Session, definition: ProcessDefinition, *, data: dict | None,
+                      business_key: str | None, actor: User | None,
+                      fired_start_event: str | None = None) -> ProcessInstance:
+    """Start `definition`; `fired_start_event` names a timer start event that has just fired."""
     if not definition.is_executable:
-        raise InvalidInput(f"process {process_key!r} version {definition.version} cannot run",
+        raise InvalidInput(f"process {definition.key!r} version {definition.version} cannot run",
                            definition.problems or None)
     data = _checked_data(data or {})
     spec, subprocess_specs = definitions.specs_for(definition)
@@ -48,8 +56,28 @@ def start_instance(session: Session, process_key: str, *, data: dict | None = No
     record(session, "instance.started", actor=actor, instance_id=instance.id,
            detail={"process_key": definition.key, "version": definition.version,
                    "business_key": business_key, "data": data})
+    if fired_start_event:
+        _fire_start_event(workflow, fired_start_event)
     advance(session, instance, workflow, actor=actor)
     return instance
+
+
+def _fire_start_event(workflow: BpmnWorkflow, element_id: str) -> None:
+    # The schedule is ours, not SpiffWorkflow's: mark the start event's own timer
+    # as fired so that the instance does not wait for it a second time. A cycle
+    # only moves on when a cycle completes, so it gets one cycle, already due.
+    workflow.do_engine_steps()
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if task.task_spec.bpmn_id != element_id:
+            continue
+        if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+            task._set_internal_data(event_value={"cycles": 1, "next": "2000-01-01T00:00:00+00:00",
+                                                 "duration": 0})
+        else:
+            task._set_internal_data(event_fired=True)
+    for _ in range(2):  # the first refresh runs the cycle, the second completes the event
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
 
 
 def get_instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -82,19 +110,33 @@ def load_workflow(instance: ProcessInstance) -> BpmnWorkflow:
 
 
 def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
-            actor: User | None) -> None:
-    """Run engine steps until the workflow waits, then persist it; a failing step sets status error."""
+            actor: User | None, raise_errors: bool = False) -> None:
+    """Run engine steps until the workflow waits, then persist it.
+
+    A failing step sets status error, unless `raise_errors` (timers retry first).
+    """
     try:
-        workflow.do_engine_steps()
+        _run_engine(workflow)
     except SpiffWorkflowException as exc:
+        if raise_errors:
+            raise
         _mark_error(session, instance, exc, actor)
     persist(session, instance, workflow, actor=actor)
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    # do_engine_steps ends by refreshing timers, which can make a due timer ready
+    # after its loop has finished: run again until only people or time are awaited.
+    workflow.do_engine_steps()
+    while workflow.get_next_task(state=TaskState.READY, manual=False) is not None:
+        workflow.do_engine_steps()
 
 
 def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
             actor: User | None) -> None:
     """Write the run, the task rows, the stage and the status; flush with a version check."""
     open_tasks = tasks.sync_open_tasks(session, instance, workflow)
+    timers.sync_instance_timers(session, instance, workflow)
     _update_stage(session, instance, workflow, open_tasks, actor)
     instance.state = state.dump_workflow(workflow)
     instance.serializer_version = state.SERIALIZER_VERSION
@@ -111,6 +153,32 @@ def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         session.flush()
     except StaleDataError as exc:
         raise Conflict(f"process instance {instance_id} was changed meanwhile; reload and retry") from exc
+
+
+def mark_failed(session: Session, instance_id: int, *, element_id: str | None, message: str) -> None:
+    """Put an instance in status error with `message`, as a failed timer does."""
+    instance = lock_instance(session, instance_id)
+    instance.status, instance.error_message, instance.error_element_id = "error", message, element_id
+    record(session, "instance.error", instance_id=instance_id, element_id=element_id,
+           detail={"message": message})
+
+
+def retry_instance(session: Session, instance_id: int, *, actor: User) -> ProcessInstance:
+    """Let an admin run an instance in status error again: failed steps and failed timers."""
+    if not actor.is_admin:
+        raise Forbidden("only admins retry failed instances")
+    instance = lock_instance(session, instance_id)
+    if instance.status != "error":
+        raise Conflict(f"process instance {instance_id} is not in error (it is {instance.status})")
+    workflow = load_workflow(instance)
+    for task in workflow.get_tasks(state=TaskState.ERROR):
+        task._set_state(TaskState.READY)
+    retried = timers.retry_failed_timers(session, instance.id)
+    instance.status, instance.error_message, instance.error_element_id = "running", None, None
+    record(session, "instance.retried", actor=actor, instance_id=instance.id,
+           detail={"timers": retried})
+    advance(session, instance, workflow, actor=actor)
+    return instance
 
 
 def _status(workflow: BpmnWorkflow, open_tasks) -> str:

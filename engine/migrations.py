@@ -19,7 +19,7 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
     """Upgrade the database at `url` to `revision`."""
     command.upgrade(alembic_config(url), revision)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
                         String, Table, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -116,6 +116,7 @@ class ProcessInstance(Base):
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
     tasks: Mapped[list[HumanTask]] = relationship(viewonly=True, order_by="HumanTask.created_at")
     history: Mapped[list[AuditEntry]] = relationship(viewonly=True, order_by="AuditEntry.id")
+    timers: Mapped[list[Timer]] = relationship(viewonly=True, order_by="Timer.due_at")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -197,3 +198,37 @@ class StageVisit(Base):
     stage: Mapped[str] = mapped_column(String(255))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Timer(Base):
+    """A waiting timer with its due time: an instance's timer event, or a process's timer start.
+
+    Workers claim due rows with a lease; firing deletes or moves the row in the
+    same transaction that advances the instance, which makes a fire happen once.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('event', 'start')", name="kind"),
+        CheckConstraint("status IN ('waiting', 'failed')", name="status"),
+        Index("ix_timers_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8), default="waiting")
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id",
+                                                                ondelete="CASCADE"))
+    element_id: Mapped[str] = mapped_column(String(255))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Timer start cycles: seconds between fires and how many remain (-1: forever).
+    interval_seconds: Mapped[float | None] = mapped_column(Float)
+    remaining: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

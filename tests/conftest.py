@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from engine import accounts, migrations
-from engine.db import make_engine
+from engine.db import Base, make_engine
 
 POSTGRES_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -130,6 +130,25 @@ def app(database_url, session_factory):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_app(database_url, db_engine):
+    """The app committing for real to the test database, emptied afterwards."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "AUTO_MIGRATE": False,
+                      "SECRET_KEY": "test"})
+    yield app
+    app.extensions["db_engine"].dispose()
+    with db_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def make_token(app, name, groups=("sales",), role="member") -> str:
+    """Create a committed user with a token in `app`'s database; return the token."""
+    with app.extensions["session_factory"].begin() as session:
+        user = accounts.create_user(session, name, f"{name}-password", role=role, groups=list(groups))
+        return accounts.create_token(session, user)
 
 
 class Api:

@@ -60,6 +60,13 @@ def show_instance(instance_id):
     return InstanceDetailSchema().dump(instances.get_instance(get_session(), instance_id))
 
 
+@bp.post("/process-instances/<int:instance_id>/retry")
+@token_required
+def retry_instance(instance_id):
+    instance = instances.retry_instance(get_session(), instance_id, actor=current_user())
+    return InstanceDetailSchema().dump(instance)
+
+
 @bp.get("/tasks")
 @token_required
 def list_tasks():

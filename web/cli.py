@@ -92,7 +92,25 @@ def load_demo():
         click.echo(f"  {name:<9} {password:<17} {role}" + (f" ({', '.join(groups)})" if groups else ""))
 
 
+@click.command("worker")
+@with_appcontext
+def run_worker():
+    """Run the timer scheduler and background work without a web server."""
+    import signal
+    import threading
+
+    from app import start_scheduler
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = start_scheduler(current_app)
+    click.echo(f"worker {scheduler.worker} firing timers; Ctrl-C to stop", err=True)
+    stop.wait()
+    scheduler.shutdown()
+
+
 def register_commands(app: Flask) -> None:
     """Add the admin commands to the app's CLI."""
-    for command in (user_cli, token_cli, processes_cli, load_demo):
+    for command in (user_cli, token_cli, processes_cli, load_demo, run_worker):
         app.cli.add_command(command)

@@ -58,6 +58,10 @@ PATHS = {
         "get": _op("An instance with its tasks and history", {"200": _json("InstanceDetail")},
                    params=[_path_param("id", "integer")]),
     },
+    "/api/process-instances/{id}/retry": {
+        "post": _op("Run an instance in status error again (admins)", {"200": _json("InstanceDetail")},
+                    params=[_path_param("id", "integer")]),
+    },
     "/api/tasks": {
         "get": _op("Open tasks the caller may work on", {"200": _json("TaskSummary", many=True)},
                    params=[_query("instance_id", "only this instance's tasks", "integer"),

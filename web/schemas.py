@@ -79,6 +79,14 @@ class HistoryEntrySchema(Schema):
     detail = fields.Dict()
 
 
+class TimerSchema(Schema):
+    element_id = fields.String()
+    due_at = fields.DateTime()
+    status = fields.String(metadata={"description": "waiting, or failed after its retries"})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+
+
 class InstanceSchema(Schema):
     id = fields.Integer()
     process_key = fields.String()
@@ -98,3 +106,4 @@ class InstanceSchema(Schema):
 class InstanceDetailSchema(InstanceSchema):
     tasks = fields.List(fields.Nested(TaskSummarySchema))
     history = fields.List(fields.Nested(HistoryEntrySchema))
+    timers = fields.List(fields.Nested(TimerSchema))

@@ -1,0 +1,602 @@
+"""Engine benchmark: what completing a user task costs through the REST API.
+
+Run with `.venv/bin/python -m bench.engine` (or `make bench`). It prints:
+
+1. REST completion latency (p50, p99) and completions per second, on SQLite and
+   on PostgreSQL: the loop process (tests/fixtures/loop.bpmn) driven through
+   Flask's test client with a bearer token, committing for real. Only the
+   POST /api/tasks/{id}/complete call is timed; finding the next task id
+   (GET /api/tasks?instance_id=...) happens outside the timer.
+2. The bare engine: the same BPMN run by SpiffWorkflow in memory, no storage,
+   and the ratio REST-on-SQLite p50 / bare p50.
+3. History growth: one instance looping 510 times; the median of completions
+   1-10 against the median of completions 491-510, and the stored state size
+   (len of process_instances.state) after step 5 and step 500.
+4. A summary against the issue's targets; the same figures go to
+   bench/results/engine.json.
+
+This is a benchmark, not a test: nothing asserts on time. It cleans up after
+itself: the SQLite file lives in a temporary directory and the PostgreSQL
+database is created for the run and dropped afterwards (as tests/conftest.py
+does). Without a reachable PostgreSQL it says so and measures SQLite only.
+
+`--profile` additionally runs the REST completions on SQLite under cProfile
+(profiling only the POST calls) and prints where the time goes.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import math
+import os
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOP_BPMN = ROOT / "tests" / "fixtures" / "loop.bpmn"
+RESULTS_FILE = ROOT / "bench" / "results" / "engine.json"
+POSTGRES_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+INSTANCES = 20            # figure 1 and 2: instances of the loop process ...
+COMPLETIONS = 25          # ... times completions each, all timed
+WARMUP = 10               # untimed completions before any timed ones
+HISTORY_STEPS = 510       # figure 3: one instance looping this many times
+EARLY = (1, 10)           # completions whose median is "step 5"
+LATE = (491, 510)         # completions whose median is "step 500"
+STATE_AT = (5, 500)       # stored state size after these completions
+
+TARGETS = {
+    "sqlite_p50_ms": 10.0,
+    "sqlite_p99_ms": 40.0,
+    "overhead_ratio": 5.0,
+    "history_ratio": 1.3,
+}
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least pct % of values at or below it."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def stats_of(latencies: list[float]) -> dict:
+    """p50, p99, mean (ms) and completions per second of serial POST time."""
+    total = sum(latencies)
+    return {"n": len(latencies),
+            "p50_ms": round(ms(percentile(latencies, 50)), 3),
+            "p99_ms": round(ms(percentile(latencies, 99)), 3),
+            "mean_ms": round(ms(total / len(latencies)), 3),
+            "max_ms": round(ms(max(latencies)), 3),
+            "completions_per_s": round(len(latencies) / total, 1)}
+
+
+class Api:
+    """Flask's test client sending one user's bearer token with every request."""
+
+    def __init__(self, client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str):
+        return self.client.get(path, headers=self.headers)
+
+    def post(self, path: str, **kw):
+        return self.client.post(path, headers=self.headers, **kw)
+
+
+def expect(response, status: int):
+    if response.status_code != status:
+        raise RuntimeError(f"{response.request.method} {response.request.path} gave "
+                           f"{response.status_code}, expected {status}: {response.get_data(as_text=True)}")
+    return response.get_json()
+
+
+# --- PostgreSQL database for the run, as tests/conftest.py makes it ----------------------------
+
+def postgres_problem() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: not here
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def create_postgres_database() -> str:
+    name = f"dealflow_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# --- the app on one backend ------------------------------------------------------------------
+
+class Backend:
+    """The app on a migrated, empty database, a seller's API client and the loop deployed."""
+
+    def __init__(self, name: str, url: str):
+        from app import create_app
+        from engine import accounts
+
+        self.name, self.url = name, url
+        self.app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": True, "SECRET_KEY": "bench"})
+        with self.app.extensions["session_factory"].begin() as session:
+            admin = accounts.create_user(session, "admin", "admin-password", role="admin")
+            seller = accounts.create_user(session, "seller", "seller-password", groups=["sales"])
+            admin_token = accounts.create_token(session, admin)
+            seller_token = accounts.create_token(session, seller)
+        admin_api = Api(self.app.test_client(), admin_token)
+        with LOOP_BPMN.open("rb") as f:
+            expect(admin_api.post("/api/process-definitions", data={"file": [(f, LOOP_BPMN.name)]},
+                                  content_type="multipart/form-data"), 201)
+        # The loop's task has candidate group "sales": a member, not an admin, completes it.
+        self.api = Api(self.app.test_client(), seller_token)
+
+    def start(self) -> tuple[int, str]:
+        """Start a loop instance; return its id and its open task's id."""
+        body = expect(self.api.post("/api/process-instances", json={"process_key": "loop"}), 201)
+        open_tasks = [t for t in body["tasks"] if t["status"] == "open"]
+        return body["id"], open_tasks[0]["id"]
+
+    def open_task(self, instance_id: int) -> str:
+        """Untimed: the instance's open task id, as a client would look it up."""
+        rows = expect(self.api.get(f"/api/tasks?instance_id={instance_id}"), 200)
+        return rows[0]["id"]
+
+    def complete(self, task_id: str, data: dict) -> float:
+        """Complete a task; return the seconds the POST alone took."""
+        path = f"/api/tasks/{task_id}/complete"
+        body = {"data": data}
+        started = time.perf_counter()
+        response = self.api.post(path, json=body)
+        elapsed = time.perf_counter() - started
+        expect(response, 200)
+        return elapsed
+
+    def state_size(self, instance_id: int) -> int:
+        with self.app.extensions["db_engine"].connect() as conn:
+            return conn.execute(text("SELECT length(state) FROM process_instances WHERE id = :id"),
+                                {"id": instance_id}).scalar_one()
+
+    def close(self) -> None:
+        self.app.extensions["db_engine"].dispose()
+
+
+def warm_up(backend: Backend) -> None:
+    instance_id, task_id = backend.start()
+    for _ in range(WARMUP):
+        backend.complete(task_id, {"done": False})
+        task_id = backend.open_task(instance_id)
+
+
+def measure_rest(backend: Backend, profiler: cProfile.Profile | None = None) -> dict:
+    """Figure 1: INSTANCES x COMPLETIONS timed completions, round robin over the instances."""
+    current = dict(backend.start() for _ in range(INSTANCES))
+    latencies = []
+    wall_started = time.perf_counter()
+    for _ in range(COMPLETIONS):
+        for instance_id, task_id in current.items():
+            if profiler is not None:
+                profiler.enable()
+            latencies.append(backend.complete(task_id, {"done": False}))
+            if profiler is not None:
+                profiler.disable()
+            current[instance_id] = backend.open_task(instance_id)
+    wall = time.perf_counter() - wall_started
+    result = stats_of(latencies)
+    result["loop_completions_per_s_incl_untimed_lookup"] = round(len(latencies) / wall, 1)
+    return result
+
+
+def measure_history(backend: Backend) -> dict:
+    """Figure 3: one instance, HISTORY_STEPS completions, early and late windows."""
+    instance_id, task_id = backend.start()
+    latencies, sizes = {}, {}
+    for step in range(1, HISTORY_STEPS + 1):
+        latencies[step] = backend.complete(task_id, {"done": False})
+        if step in STATE_AT:
+            sizes[step] = backend.state_size(instance_id)
+        task_id = backend.open_task(instance_id)
+    early = statistics.median(latencies[s] for s in range(EARLY[0], EARLY[1] + 1))
+    late = statistics.median(latencies[s] for s in range(LATE[0], LATE[1] + 1))
+    return {"early_window": list(EARLY), "late_window": list(LATE),
+            "early_median_ms": round(ms(early), 3), "late_median_ms": round(ms(late), 3),
+            "ratio": round(late / early, 3),
+            "state_bytes": {str(step): size for step, size in sizes.items()}}
+
+
+def run_backend(name: str, url: str) -> dict:
+    backend = Backend(name, url)
+    try:
+        warm_up(backend)
+        rest = measure_rest(backend)
+        history = measure_history(backend)
+    finally:
+        backend.close()
+    return {"rest": rest, "history": history}
+
+
+# --- the bare engine -------------------------------------------------------------------------
+
+def measure_bare_engine() -> dict:
+    """Figure 2: the same BPMN in SpiffWorkflow, in memory, no storage."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine import bpmn
+    from engine.state import SCRIPT_ENGINE
+
+    parsed = bpmn.parse_upload([(LOOP_BPMN.name, LOOP_BPMN.read_bytes())])
+    process = next(p for p in parsed if p.key == "loop")
+    spec, subprocess_specs = bpmn.build_specs(process.files, process.key)
+
+    def start():
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+        workflow.do_engine_steps()
+        return workflow
+
+    def complete_one(workflow) -> float:
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        started = time.perf_counter()
+        task.set_data(done=False)
+        task.run()
+        workflow.do_engine_steps()
+        return time.perf_counter() - started
+
+    warm = start()
+    for _ in range(WARMUP):
+        complete_one(warm)
+    workflows = [start() for _ in range(INSTANCES)]
+    latencies = [complete_one(wf) for _ in range(COMPLETIONS) for wf in workflows]
+    return stats_of(latencies)
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+PROFILED_PARTS = {"engine/": str(ROOT / "engine") + os.sep, "web/": str(ROOT / "web") + os.sep,
+                  "SpiffWorkflow": f"{os.sep}SpiffWorkflow{os.sep}",
+                  "SQLAlchemy": f"{os.sep}sqlalchemy{os.sep}"}
+
+
+def _part_of(filename: str) -> str | None:
+    return next((part for part, marker in PROFILED_PARTS.items() if marker in filename), None)
+
+
+def _label(func: tuple) -> str:
+    filename, line, name = func
+    for marker in (str(ROOT) + os.sep, "site-packages" + os.sep):
+        if marker in filename:
+            filename = filename.split(marker, 1)[1]
+            break
+    return f"{filename}:{line}({name})"
+
+
+# Phases of the completion path timed by wrapping them (inclusive wall-clock time; nested
+# entries are indented). A name that no longer exists is skipped, so this survives refactoring.
+PHASES = [
+    ("engine.accounts", "user_for_token", "auth: accounts.user_for_token"),
+    ("engine.tasks", "get_task", "tasks.get_task"),
+    ("engine.instances", "lock_instance", "instances.lock_instance"),
+    ("engine.tasks", "_open_task", "tasks._open_task"),
+    ("engine.tasks", "validate_form", "tasks.validate_form"),
+    ("engine.instances", "load_workflow", "instances.load_workflow"),
+    ("SpiffWorkflow.task:Task", "run", "SpiffWorkflow Task.run"),
+    ("SpiffWorkflow.bpmn:BpmnWorkflow", "do_engine_steps", "SpiffWorkflow do_engine_steps"),
+    ("engine.instances", "persist", "instances.persist"),
+    ("engine.tasks", "sync_open_tasks", "  tasks.sync_open_tasks"),
+    ("engine.timers", "sync_instance_timers", "  timers.sync_instance_timers"),
+    ("engine.instances", "_update_stage", "  instances._update_stage"),
+    ("engine.state", "dump_workflow", "  state.dump_workflow"),
+    ("sqlalchemy.orm:Session", "flush", "Session.flush (incl. autoflushes, overlaps the above)"),
+    ("sqlalchemy.orm:Session", "commit", "Session.commit (after_request)"),
+    ("web.schemas:TaskSchema", "dump", "TaskSchema.dump"),
+]
+
+
+def _resolve(target: str):
+    import importlib
+
+    module, _, attr = target.partition(":")
+    obj = importlib.import_module(module)
+    return getattr(obj, attr) if attr else obj
+
+
+class _PhaseTimer:
+    """Wrap the PHASES while active; count SQL statements through engine events."""
+
+    def __init__(self, db_engine):
+        self.active, self.seconds, self.calls, self.patched = False, {}, {}, []
+        self.sql_seconds, self.statements, self.db_engine = 0.0, {}, db_engine
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        for target, name, label in PHASES:
+            try:
+                owner = _resolve(target)
+                original = getattr(owner, name)
+            except (ImportError, AttributeError):
+                continue
+            own = name in vars(owner)  # else inherited: remove the wrapper again on exit
+            self.patched.append((owner, name, original if own else None))
+            setattr(owner, name, self._wrap(original, label))
+        event.listen(self.db_engine, "before_cursor_execute", self._before)
+        event.listen(self.db_engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        for owner, name, original in reversed(self.patched):
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        event.remove(self.db_engine, "before_cursor_execute", self._before)
+        event.remove(self.db_engine, "after_cursor_execute", self._after)
+
+    def _wrap(self, original, label):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                if self.active:
+                    self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - started
+                    self.calls[label] = self.calls.get(label, 0) + 1
+        return timed
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        if not self.active:
+            return
+        self.sql_seconds += time.perf_counter() - conn.info.pop("bench_started")
+        words = statement.split()
+        verb = words[0].upper()
+        table = (words[2] if verb in ("INSERT", "DELETE") else words[1] if verb == "UPDATE"
+                 else words[words.index("FROM") + 1] if "FROM" in words else " ".join(words[1:2]))
+        key = f"{verb} {table}"
+        self.statements[key] = self.statements.get(key, 0) + 1
+
+
+def profile_sqlite(workdir: Path, top: int = 10) -> dict:
+    """Figure 1 twice more on a fresh SQLite database: under cProfile, then with phase timers."""
+    backend = Backend("sqlite", f"sqlite:///{workdir / 'profile.db'}")
+    profiler = cProfile.Profile()
+    try:
+        warm_up(backend)
+        measure_rest(backend, profiler)
+        with _PhaseTimer(backend.app.extensions["db_engine"]) as phases:
+            current = dict(backend.start() for _ in range(INSTANCES))
+            latencies = []
+            for _ in range(COMPLETIONS):
+                for instance_id, task_id in current.items():
+                    phases.active = True
+                    latencies.append(backend.complete(task_id, {"done": False}))
+                    phases.active = False
+                    current[instance_id] = backend.open_task(instance_id)
+    finally:
+        backend.close()
+    per_completion = INSTANCES * COMPLETIONS
+    stats = pstats.Stats(profiler)
+    raw = stats.stats  # func -> (primitive calls, calls, tottime, cumtime, callers)
+    total = stats.total_tt
+    calls = sum(nc for _, nc, _, _, _ in raw.values())
+
+    def rows(items, key):
+        return [{"function": _label(func), "part": _part_of(func[0]),
+                 "calls_per_completion": round(v[1] / per_completion, 1),
+                 "cum_ms_per_completion": round(ms(v[3]) / per_completion, 3),
+                 "cum_share": round(v[3] / total, 3),
+                 "own_ms_per_completion": round(ms(v[2]) / per_completion, 3)}
+                for func, v in sorted(items, key=key, reverse=True)[:top]]
+
+    ours = [(f, v) for f, v in raw.items() if _part_of(f[0])]
+    by_part = {}
+    for part in PROFILED_PARTS:
+        own = sum(v[2] for f, v in raw.items() if _part_of(f[0]) == part)
+        by_part[part] = round(ms(own) / per_completion, 3)
+    by_part["other (stdlib, werkzeug, flask, json, sqlite3, ...)"] = round(
+        ms(total - sum(v[2] for f, v in ours)) / per_completion, 3)
+    return {"profiled_ms_per_completion": round(ms(total) / per_completion, 3),
+            "function_calls_per_completion": round(calls / per_completion),
+            "own_time_ms_per_completion_by_part": by_part,
+            "top_cumulative": rows(ours, key=lambda item: item[1][3]),
+            "top_own_time_any": rows(raw.items(), key=lambda item: item[1][2]),
+            "phases": {"mean_post_ms": round(ms(sum(latencies)) / per_completion, 3),
+                       "ms_per_completion": {label: round(ms(sec) / per_completion, 3)
+                                             for label, sec in phases.seconds.items()},
+                       "calls_per_completion": {label: round(n / per_completion, 1)
+                                                for label, n in phases.calls.items()},
+                       "sql_driver_ms_per_completion": round(ms(phases.sql_seconds) / per_completion, 3),
+                       "sql_statements_per_completion": {
+                           k: round(n / per_completion, 1)
+                           for k, n in sorted(phases.statements.items(), key=lambda kv: -kv[1])}}}
+
+
+def print_profile(profile: dict) -> None:
+    print()
+    print("Profile: REST completion on SQLite, cProfile around each POST only "
+          f"({INSTANCES * COMPLETIONS} completions)")
+    print(f"  profiled time per completion: {profile['profiled_ms_per_completion']:.2f} ms "
+          f"(cProfile inflates it), {profile['function_calls_per_completion']} function calls")
+    print("  own time per completion by part:")
+    for part, value in profile["own_time_ms_per_completion_by_part"].items():
+        print(f"    {part:<52} {value:7.3f} ms")
+    for title, key in (("top 10 by cumulative time (engine/, web/, SpiffWorkflow, SQLAlchemy)",
+                        "top_cumulative"), ("top 10 by own time (anything)", "top_own_time_any")):
+        print(f"  {title}:")
+        print(f"    {'cum ms':>8} {'share':>6} {'own ms':>8} {'calls':>7}  function   (per completion)")
+        for row in profile[key]:
+            print(f"    {row['cum_ms_per_completion']:8.3f} {row['cum_share']:6.1%} "
+                  f"{row['own_ms_per_completion']:8.3f} {row['calls_per_completion']:7.1f}  {row['function']}")
+    phases = profile["phases"]
+    print(f"  wall-clock phases without cProfile (inclusive ms per completion; mean POST "
+          f"{phases['mean_post_ms']:.2f} ms with the timers in place):")
+    for label in [label for _, _, label in PHASES if label in phases["ms_per_completion"]]:
+        print(f"    {phases['ms_per_completion'][label]:7.3f} ms "
+              f"{phases['calls_per_completion'][label]:5.1f}x  {label}")
+    statements = phases["sql_statements_per_completion"]
+    print(f"  SQL per completion: {sum(statements.values()):.0f} statements, "
+          f"{phases['sql_driver_ms_per_completion']:.3f} ms in the driver: "
+          + ", ".join(f"{n:g}x {k}" for k, n in statements.items()))
+
+
+# --- report ----------------------------------------------------------------------------------
+
+def verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "NOT met"
+
+
+def print_backend(name: str, figures: dict) -> None:
+    rest = figures["rest"]
+    print(f"  {name}: p50 {rest['p50_ms']:.2f} ms, p99 {rest['p99_ms']:.2f} ms, "
+          f"mean {rest['mean_ms']:.2f} ms, max {rest['max_ms']:.2f} ms, "
+          f"{rest['completions_per_s']:.0f} completions/s (serial POST time; "
+          f"{rest['loop_completions_per_s_incl_untimed_lookup']:.0f}/s counting the untimed task lookups)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the REST completion path on SQLite with cProfile")
+    parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+
+    began = time.perf_counter()
+    print(f"Dealflow engine benchmark: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"GC {'on' if gc.isenabled() else 'off'}")
+    print(f"  REST: {INSTANCES} loop instances x {COMPLETIONS} completions, timed POST "
+          f"/api/tasks/{{id}}/complete only, after {WARMUP} untimed warm-up completions")
+    print(f"  history: one instance x {HISTORY_STEPS} completions; medians of completions "
+          f"{EARLY[0]}-{EARLY[1]} and {LATE[0]}-{LATE[1]}")
+
+    backends: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    problem = "skipped with --no-postgres" if args.no_postgres else postgres_problem()
+    if problem:
+        print(f"  PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({problem}): running SQLite only")
+        skipped["postgresql"] = problem
+
+    with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as workdir:
+        workdir = Path(workdir)
+        bare = measure_bare_engine()
+        backends["sqlite"] = run_backend("sqlite", f"sqlite:///{workdir / 'bench.db'}")
+        if not problem:
+            url = create_postgres_database()
+            try:
+                backends["postgresql"] = run_backend("postgresql", url)
+            finally:
+                drop_postgres_database(url)
+        profile = profile_sqlite(workdir) if args.profile else None
+
+    sqlite = backends["sqlite"]
+    overhead = sqlite["rest"]["p50_ms"] / bare["p50_ms"]
+
+    print()
+    print("1. REST completion latency (POST /api/tasks/{id}/complete, real commits)")
+    for name, figures in backends.items():
+        print_backend(name, figures)
+    print()
+    print("2. Bare engine (SpiffWorkflow in memory, no storage): set_data + run + do_engine_steps")
+    print(f"  p50 {bare['p50_ms']:.3f} ms, p99 {bare['p99_ms']:.3f} ms, "
+          f"{bare['completions_per_s']:.0f} completions/s")
+    print(f"  overhead REST-on-SQLite p50 / bare p50 = {sqlite['rest']['p50_ms']:.2f} / "
+          f"{bare['p50_ms']:.3f} = {overhead:.1f}x (target <= {TARGETS['overhead_ratio']:g}x: "
+          f"{verdict(overhead, TARGETS['overhead_ratio'])})")
+    print()
+    print("3. History growth (one looping instance)")
+    for name, figures in backends.items():
+        h = figures["history"]
+        print(f"  {name}: median completions {EARLY[0]}-{EARLY[1]} {h['early_median_ms']:.2f} ms, "
+              f"{LATE[0]}-{LATE[1]} {h['late_median_ms']:.2f} ms, ratio {h['ratio']:.2f}; "
+              f"stored state {h['state_bytes'][str(STATE_AT[0])]} bytes after step {STATE_AT[0]}, "
+              f"{h['state_bytes'][str(STATE_AT[1])]} bytes after step {STATE_AT[1]}")
+
+    summary = [
+        ("REST SQLite p50", sqlite["rest"]["p50_ms"], "ms", TARGETS["sqlite_p50_ms"]),
+        ("REST SQLite p99", sqlite["rest"]["p99_ms"], "ms", TARGETS["sqlite_p99_ms"]),
+    ]
+    if "postgresql" in backends:
+        summary += [("REST PostgreSQL p50", backends["postgresql"]["rest"]["p50_ms"], "ms", None),
+                    ("REST PostgreSQL p99", backends["postgresql"]["rest"]["p99_ms"], "ms", None)]
+    summary += [("Bare engine p50", bare["p50_ms"], "ms", None),
+                ("Overhead REST-SQLite / bare (p50)", overhead, "x", TARGETS["overhead_ratio"])]
+    for name, figures in backends.items():
+        summary.append((f"History step 500 / step 5 ({name})", figures["history"]["ratio"], "x",
+                        TARGETS["history_ratio"]))
+
+    print()
+    print(f"  {'figure':<40} {'value':>10}   {'target':>9}   result")
+    rows = []
+    for label, value, unit, target in summary:
+        shown = f"{value:.3f} ms" if unit == "ms" and value < 1 else (
+            f"{value:.2f} ms" if unit == "ms" else f"{value:.2f}x")
+        goal = "-" if target is None else (f"<= {target:g} ms" if unit == "ms" else f"<= {target:g}x")
+        result = "no target" if target is None else verdict(value, target)
+        print(f"  {label:<40} {shown:>10}   {goal:>9}   {result}")
+        rows.append({"figure": label, "value": round(value, 3), "unit": unit, "target": target,
+                     "met": None if target is None else value <= target})
+
+    elapsed = time.perf_counter() - began
+    if profile is not None:
+        print_profile(profile)
+    print()
+    results = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "cpus": os.cpu_count(),
+        "config": {"instances": INSTANCES, "completions_per_instance": COMPLETIONS,
+                   "warmup_completions": WARMUP, "history_steps": HISTORY_STEPS,
+                   "early_window": list(EARLY), "late_window": list(LATE),
+                   "percentile": "nearest rank", "timed": "POST /api/tasks/{id}/complete only"},
+        "bare_engine": bare,
+        "backends": backends,
+        "skipped": skipped,
+        "overhead_ratio": round(overhead, 3),
+        "summary": rows,
+        "profile": profile,
+        "seconds": round(elapsed, 1),
+    }
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"Wrote {RESULTS_FILE.relative_to(ROOT)} in {elapsed:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
