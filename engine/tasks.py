@@ -209,7 +209,8 @@ def validate_form(schema: dict, data) -> dict:
     if len(json.dumps(data, default=str)) > instances.MAX_DATA_BYTES:
         raise InvalidInput("data is too large", [{"message": "too large", "field": "data"}])
     problems = []
-    for error in Draft202012Validator(schema or {}).iter_errors(data):
+    validator = Draft202012Validator(schema or {}, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    for error in validator.iter_errors(data):
         if error.validator == "required":
             problems += [{"message": f"{_title(schema, name)} is required", "field": name}
                          for name in error.validator_value if name not in error.instance]

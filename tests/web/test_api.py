@@ -133,6 +133,21 @@ def test_completion_data_is_validated_one_error_per_field(api, data, fields):
     assert api["bob"].get(f"/api/tasks/{task['id']}").get_json()["status"] == "open"
 
 
+def test_a_date_field_takes_only_dates(api):
+    deploy(api["admin"], PROCESSES / "sales_funnel.bpmn")
+    instance = start(api["alice"], "sales_funnel")
+    lead = open_task(api["alice"], instance["id"])
+    assert api["alice"].post(f"/api/tasks/{lead['id']}/complete", json={"data": {
+        "company": "华为", "contact": "Li Wei"}}).status_code == 200
+    needs = open_task(api["alice"], instance["id"])
+    data = {"budget": 500000, "decision_maker": "CFO", "need": "CRM", "timeline": "next spring"}
+    response = api["alice"].post(f"/api/tasks/{needs['id']}/complete", json={"data": data})
+    assert response.status_code == 422
+    assert [p["field"] for p in response.get_json()["errors"]] == ["timeline"]
+    data["timeline"] = "2027-03-01"
+    assert api["alice"].post(f"/api/tasks/{needs['id']}/complete", json={"data": data}).status_code == 200
+
+
 def test_work_a_process_through_to_the_end(api):
     deploy(api["admin"], FIXTURES / "scripted.bpmn")
     instance = start(api["alice"], "scripted", {"amount": 300, "quantity": 5, "owner": "alice"})
