@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from .errors import Conflict, InvalidInput, NotFound, Unauthorized
 from .models import ROLES, ApiToken, Group, User
 
 TOKEN_PREFIX = "dft_"
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def create_user(session: Session, name: str, password: str, *, role: str = "member",
@@ -82,7 +84,10 @@ def user_for_token(session: Session, token: str) -> User:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
     if row is None or not row.user.is_active:
         raise Unauthorized("unknown or revoked API token")
-    row.last_used_at = utcnow()
+    now = utcnow()
+    # Only note use once a minute: a write on every request would cost every GET a commit.
+    if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
+        row.last_used_at = now
     return row.user
 
 

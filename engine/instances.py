@@ -218,8 +218,9 @@ def _update_stage(session: Session, instance: ProcessInstance, workflow: BpmnWor
 
 
 def _close_stage_visit(session: Session, instance: ProcessInstance) -> None:
-    visit = session.scalar(select(StageVisit).where(StageVisit.instance_id == instance.id,
-                                                    StageVisit.left_at.is_(None)))
+    with session.no_autoflush:
+        visit = session.scalar(select(StageVisit).where(StageVisit.instance_id == instance.id,
+                                                        StageVisit.left_at.is_(None)))
     if visit is not None:
         visit.left_at = utcnow()
 

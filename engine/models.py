@@ -102,7 +102,7 @@ class ProcessInstance(Base):
     stage: Mapped[str | None] = mapped_column(String(255))
     # The SpiffWorkflow serializer's JSON without the spec (rebuilt from `files`),
     # pruned of finished history so that its size follows the live frontier only.
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from . import bpmn, instances
 from .audit import record
@@ -29,8 +29,11 @@ DEFAULT_PRIORITY = 50
 def sync_open_tasks(session: Session, instance, workflow) -> list[HumanTask]:
     """Make the open task rows match the workflow's ready user tasks; return them."""
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    rows = {row.id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    with session.no_autoflush:
+        rows = {row.id: row for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+            .options(lazyload(HumanTask.instance), lazyload(HumanTask.assignee)))
+            if row.status == "open"}  # the one just completed is not flushed yet
     for task_id, row in rows.items():
         if task_id not in ready:
             # Gone without being completed here: an interrupting boundary event, a cancel.
@@ -173,7 +176,10 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, actor: U
         Forbidden: the actor may not work on it.
         InvalidInput: one problem per missing or invalid field.
     """
-    instance = instances.lock_instance(session, get_task(session, task_id).instance_id)
+    instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
+    if instance_id is None:
+        raise NotFound(f"no task {task_id}")
+    instance = instances.lock_instance(session, instance_id)
     row = _open_task(session, task_id)
     if not may_work_on(actor, row):
         raise Forbidden(f"you may not complete task {task_id}")

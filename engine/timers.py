@@ -59,13 +59,16 @@ def _aware(moment: datetime) -> datetime:
 
 def sync_instance_timers(session: Session, instance, workflow) -> None:
     """Make the instance's timer rows match the workflow's waiting timer events."""
+    if not has_timer_events(workflow):
+        return
     waiting = {}
     for task in workflow.get_tasks(state=TaskState.WAITING):
         due = due_time(task)
         if due is not None:
             waiting[str(task.id)] = (due, task.task_spec.bpmn_id)
-    rows = {row.task_id: row for row in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id))} if instance.id else {}
+    with session.no_autoflush:
+        rows = {row.task_id: row for row in session.scalars(
+            select(Timer).where(Timer.instance_id == instance.id))}
     for task_id, row in rows.items():
         if task_id not in waiting:
             session.delete(row)
@@ -78,6 +81,26 @@ def sync_instance_timers(session: Session, instance, workflow) -> None:
         elif row.due_at != due:
             row.due_at, row.attempts, row.lease_until, row.leased_by = due, 0, None, None
             _announce(session, due)
+
+
+def has_timer_events(workflow) -> bool:
+    """Tell whether the workflow's specs have any timer event; most sales steps have none."""
+    specs = (workflow.spec, *workflow.subprocess_specs.values())
+    return any(_spec_has_timers(spec) for spec in specs)
+
+
+def _spec_has_timers(spec) -> bool:
+    cached = getattr(spec, "_dealflow_has_timers", None)
+    if cached is None:
+        cached = any(_is_timer(getattr(ts, "event_definition", None)) for ts in spec.task_specs.values())
+        spec._dealflow_has_timers = cached  # specs are cached and never change after parsing
+    return cached
+
+
+def _is_timer(definition) -> bool:
+    if isinstance(definition, TimerEventDefinition):
+        return True
+    return any(_is_timer(d) for d in getattr(definition, "event_definitions", ()) or ())
 
 
 def schedule_start_timers(session: Session, definition: ProcessDefinition, spec) -> None:

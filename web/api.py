@@ -13,6 +13,15 @@ from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+# Built once: marshmallow deep-copies every field when a schema is instantiated.
+start_instance_schema = StartInstanceSchema()
+complete_task_schema = CompleteTaskSchema()
+definition_schema = DefinitionSchema()
+definitions_schema = DefinitionSchema(many=True)
+instance_schema = InstanceDetailSchema()
+task_schema = TaskSchema()
+task_summaries_schema = TaskSummarySchema(many=True)
+
 
 def json_body() -> dict:
     """Return the request's JSON object, or raise BadRequest naming the problem."""
@@ -28,7 +37,7 @@ def json_body() -> dict:
 def deploy_definitions():
     files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("file")]
     deployments = definitions.deploy(get_session(), files, actor=current_user())
-    body = [{**DefinitionSchema().dump(d.definition), "created": d.is_new}
+    body = [{**definition_schema.dump(d.definition), "created": d.is_new}
             for d in deployments]
     return body, 201
 
@@ -36,35 +45,35 @@ def deploy_definitions():
 @bp.get("/process-definitions")
 @token_required
 def list_definitions():
-    return DefinitionSchema(many=True).dump(definitions.list_latest(get_session()))
+    return definitions_schema.dump(definitions.list_latest(get_session()))
 
 
 @bp.get("/process-definitions/<key>/versions")
 @token_required
 def list_definition_versions(key):
-    return DefinitionSchema(many=True).dump(definitions.list_versions(get_session(), key))
+    return definitions_schema.dump(definitions.list_versions(get_session(), key))
 
 
 @bp.post("/process-instances")
 @token_required
 def start_instance():
-    body = StartInstanceSchema().load(json_body())
+    body = start_instance_schema.load(json_body())
     instance = instances.start_instance(get_session(), body["process_key"], data=body["data"],
                                         business_key=body["business_key"], actor=current_user())
-    return InstanceDetailSchema().dump(instance), 201
+    return instance_schema.dump(instance), 201
 
 
 @bp.get("/process-instances/<int:instance_id>")
 @token_required
 def show_instance(instance_id):
-    return InstanceDetailSchema().dump(instances.get_instance(get_session(), instance_id))
+    return instance_schema.dump(instances.get_instance(get_session(), instance_id))
 
 
 @bp.post("/process-instances/<int:instance_id>/retry")
 @token_required
 def retry_instance(instance_id):
     instance = instances.retry_instance(get_session(), instance_id, actor=current_user())
-    return InstanceDetailSchema().dump(instance)
+    return instance_schema.dump(instance)
 
 
 @bp.get("/tasks")
@@ -74,30 +83,30 @@ def list_tasks():
                                  instance_id=request.args.get("instance_id", type=int),
                                  assigned_to_me=request.args.get("assignee") == "me",
                                  group=request.args.get("group"))
-    return TaskSummarySchema(many=True).dump(rows)
+    return task_summaries_schema.dump(rows)
 
 
 @bp.get("/tasks/<task_id>")
 @token_required
 def show_task(task_id):
-    return TaskSchema().dump(tasks.get_task(get_session(), task_id))
+    return task_schema.dump(tasks.get_task(get_session(), task_id))
 
 
 @bp.post("/tasks/<task_id>/claim")
 @token_required
 def claim_task(task_id):
-    return TaskSchema().dump(tasks.claim_task(get_session(), task_id, actor=current_user()))
+    return task_schema.dump(tasks.claim_task(get_session(), task_id, actor=current_user()))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @token_required
 def unclaim_task(task_id):
-    return TaskSchema().dump(tasks.unclaim_task(get_session(), task_id, actor=current_user()))
+    return task_schema.dump(tasks.unclaim_task(get_session(), task_id, actor=current_user()))
 
 
 @bp.post("/tasks/<task_id>/complete")
 @token_required
 def complete_task(task_id):
-    body = CompleteTaskSchema().load(json_body())
+    body = complete_task_schema.load(json_body())
     row = tasks.complete_task(get_session(), task_id, body["data"], actor=current_user())
-    return TaskSchema().dump(row)
+    return task_schema.dump(row)

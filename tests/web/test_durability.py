@@ -107,7 +107,9 @@ def test_a_kill_9_loses_no_completed_step_and_leaves_nothing_half_done(live_app,
 
         worker = threading.Thread(target=work)
         worker.start()
-        time.sleep(2.5)
+        deadline = time.monotonic() + 60
+        while acknowledged < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
         server.send_signal(signal.SIGKILL)
         server.wait()
         stop.set()
