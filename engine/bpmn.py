@@ -29,7 +29,7 @@ re-exported here.
 
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
@@ -71,6 +71,7 @@ class TaskInfo:
     form_schema: dict
     stage: str | None
     documentation: str | None
+    gates: list[tuple[str, str]] = field(default_factory=list)  # (criterion, Python condition)
 
 
 # --- SpiffWorkflow parser, extended ---------------------------------------------------------

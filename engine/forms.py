@@ -14,7 +14,8 @@ silently dropped, so a designer learns that a rule will not be enforced.
 from lxml import etree
 
 from engine.expressions import (
-    ExpressionError, has_juel, translate_assignee, translate_due_date, translate_priority,
+    ExpressionError, has_juel, translate_assignee, translate_condition, translate_due_date,
+    translate_priority,
 )
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -48,7 +49,11 @@ def user_task_info(node, lane: str | None) -> tuple[dict, list[Issue]]:
         "priority": None,
         "form_schema": schema,
         "documentation": _documentation(node),
+        "gates": [],
     }
+    gates, gate_issues = stage_gates(node)
+    info["gates"] = gates
+    issues += gate_issues
     translators = {"assignee": translate_assignee, "dueDate": translate_due_date,
                    "priority": translate_priority}
     for attribute, translate in translators.items():
@@ -62,6 +67,28 @@ def user_task_info(node, lane: str | None) -> tuple[dict, list[Issue]]:
             continue
         info[{"dueDate": "due_date"}.get(attribute, attribute)] = value
     return info, issues
+
+
+GATE_PREFIX = "gate:"
+
+
+def stage_gates(node) -> tuple[list[tuple[str, str]], list[Issue]]:
+    """Return the task's stage-gate criteria: properties named `gate: <criterion>`.
+
+    The value is the condition (Camunda `${...}` or Python) that must hold, over
+    the task data with the submitted form merged in, for the task to complete.
+    """
+    gates, issues = [], []
+    for prop in node.iterfind("./bpmn:extensionElements/camunda:properties/camunda:property", NS):
+        name = (prop.get("name") or "").strip()
+        if not name.lower().startswith(GATE_PREFIX):
+            continue
+        criterion = name[len(GATE_PREFIX):].strip() or name
+        try:
+            gates.append((criterion, translate_condition(prop.get("value") or "")))
+        except ExpressionError as exc:
+            issues.append((prop, f"gate {criterion!r}: {exc}"))
+    return gates, issues
 
 
 def candidate_groups(node, lane: str | None) -> list[str]:

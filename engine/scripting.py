@@ -234,6 +234,16 @@ _REMOVED_SAFE_BUILTINS = ("__build_class__", "setattr", "delattr", "_getattr_", 
                           "GeneratorExit", "KeyboardInterrupt", "SystemExit")
 
 
+_C_LEVEL_IMPORTS = frozenset({"time"})
+
+
+def _import_for_c_code(name, *args, **kwargs):
+    """Let C code such as date.today() import what it needs; scripts cannot name this."""
+    if name not in _C_LEVEL_IMPORTS:
+        raise ImportError("imports are not allowed")
+    return builtins.__import__(name, *args, **kwargs)
+
+
 def _script_builtins() -> dict[str, Any]:
     """Build the builtins every script and expression runs with."""
     names = {k: v for k, v in safe_builtins.items() if k not in _REMOVED_SAFE_BUILTINS}
@@ -246,7 +256,7 @@ def _script_builtins() -> dict[str, Any]:
                  _write_=full_write_guard, _inplacevar_=_inplacevar, _apply_=_apply,
                  _iter_unpack_sequence_=guarded_iter_unpack_sequence,
                  _unpack_sequence_=guarded_unpack_sequence, _print_=PrintCollector,
-                 _format_=_format, _augitem_=_augitem)
+                 _format_=_format, _augitem_=_augitem, __import__=_import_for_c_code)
     names.update(dict(_BINOP_GUARDS.values()))
     return names
 

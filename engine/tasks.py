@@ -183,11 +183,14 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, actor: U
     row = _open_task(session, task_id)
     if not may_work_on(actor, row):
         raise Forbidden(f"you may not complete task {task_id}")
-    data = validate_form(row.form, data if data is not None else {})
+    data = data if data is not None else {}
     workflow = instances.load_workflow(instance)
     task = workflow.get_task_from_id(UUID(task_id))
     if task is None or task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is no longer ready")
+    problems = form_problems(row.form, data) + gate_problems(task, data)
+    if problems:
+        raise InvalidInput("the task cannot be completed yet", problems)
     task.set_data(**data)
     task.run()
     row.status, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
@@ -208,12 +211,29 @@ def _open_task(session: Session, task_id: str) -> HumanTask:
     return row
 
 
-def validate_form(schema: dict, data) -> dict:
-    """Return `data` when it satisfies the form's JSON Schema; else raise one problem per field."""
+def gate_problems(task, data: dict) -> list[dict]:
+    """Return one problem per stage-gate criterion of the task that `data` does not meet."""
+    gates = bpmn.describe_task(task.task_spec).gates
+    if not gates:
+        return []
+    context = {**task.data, **data}
+    problems = []
+    for criterion, condition in gates:
+        try:
+            is_met = bool(SCRIPT_ENGINE.environment.evaluate(condition, dict(context)))
+        except Exception:  # a value the condition needs is missing: the criterion is not met
+            is_met = False
+        if not is_met:
+            problems.append({"message": criterion, "element_id": task.task_spec.bpmn_id, "gate": True})
+    return problems
+
+
+def form_problems(schema: dict, data) -> list[dict]:
+    """Return one problem per missing or invalid field of `data` under the form's JSON Schema."""
     if not isinstance(data, dict):
-        raise InvalidInput("data must be a JSON object", [{"message": "must be an object", "field": "data"}])
+        return [{"message": "must be an object", "field": "data"}]
     if len(json.dumps(data, default=str)) > instances.MAX_DATA_BYTES:
-        raise InvalidInput("data is too large", [{"message": "too large", "field": "data"}])
+        return [{"message": f"at most {instances.MAX_DATA_BYTES} bytes as JSON", "field": "data"}]
     problems = []
     validator = Draft202012Validator(schema or {}, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for error in validator.iter_errors(data):
@@ -223,9 +243,7 @@ def validate_form(schema: dict, data) -> dict:
         else:
             field = ".".join(str(p) for p in error.absolute_path) or "data"
             problems.append({"message": f"{_title(schema, field)}: {error.message}", "field": field})
-    if problems:
-        raise InvalidInput("the form has problems", problems)
-    return data
+    return problems
 
 
 def _title(schema: dict, field: str) -> str:

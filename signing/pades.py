@@ -37,10 +37,11 @@ from .render import Box
 COMPANY, CUSTOMER, COMPLETION = "company", "customer", "completion"
 ARCHIVE_TIMESTAMP = "archive-timestamp"
 DIGEST = "sha256"
-# Hex characters kept for each CMS: a fixed reservation spares pyHanko a dry-run
-# signature and timestamp per signature just to measure the size.
-SIGNATURE_BYTES = 24_576
-TIMESTAMP_BYTES = 12_288
+# Room for a CMS beyond its certificates: attributes, the TSTInfo, two signatures
+# (ours measure ~1.5 KB; the rest covers an RSA-4096 signer). Reserving the size ourselves spares pyHanko a dry-run
+# signature per signature; reserving it tightly keeps validation fast, since a
+# validator reads the whole hex placeholder byte by byte.
+CMS_OVERHEAD = 2560
 # The built-in TSA's policy; a 2.25 OID is derived from a UUID (ITU-T X.667),
 # so it needs no registration and collides with nobody's.
 TSA_POLICY = "2.25.336226368810502078391595845390871431499"
@@ -164,7 +165,7 @@ async def _archive_timestamp(pdf: bytes, tsa: Identity, trust: Trust) -> bytes:
     DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context)
     stamper = signers.PdfTimeStamper(InternalTimeStamper(tsa), field_name=ARCHIVE_TIMESTAMP)
     output = BytesIO()
-    await stamper.async_timestamp_pdf(writer, DIGEST, bytes_reserved=TIMESTAMP_BYTES, output=output)
+    await stamper.async_timestamp_pdf(writer, DIGEST, bytes_reserved=_reserve(tsa), output=output)
     return output.getvalue()
 
 
@@ -192,10 +193,17 @@ def _sign(writer, meta, signer: Identity, tsa: Identity, appearance: bytes, new_
                                    stamp_style=style, new_field_spec=new_field)
     try:
         output = pdf_signer.sign_pdf(writer, existing_fields_only=new_field is None,
-                                     bytes_reserved=SIGNATURE_BYTES)
+                                     bytes_reserved=_reserve(signer, tsa))
     except SigningError as exc:
         _refuse(f"cannot sign with the certificate of {signer.name}: {exc}", exc)
     return output.getvalue()
+
+
+def _reserve(*identities: Identity) -> int:
+    # Hex digits: two per DER byte of the certificates embedded, plus the rest.
+    embedded = sum(len(cert.public_bytes(serialization.Encoding.DER))
+                   for identity in identities for cert in (identity.cert, *identity.chain))
+    return 2 * (embedded + CMS_OVERHEAD)
 
 
 def _simple_signer(identity: Identity) -> signers.SimpleSigner:

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.scripting import make_script_engine
+from engine.scripting import RestrictedEnvironment, make_script_engine
 
 NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
       'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -241,3 +241,9 @@ def test_an_installed_tracer_stays_installed_and_does_not_stop_the_limit():
         sys.settrace(previous)
     assert "time limit" in str(error)
     assert calls
+
+
+def test_today_and_now_work_though_their_c_code_imports_time():
+    environment = RestrictedEnvironment()
+    assert environment.evaluate("date.today() <= date.today() + timedelta(days=1)", {}) is True
+    assert environment.evaluate("datetime.now(timezone.utc).year >= 2026", {}) is True

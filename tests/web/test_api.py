@@ -220,3 +220,32 @@ def test_openapi_lists_every_route_of_the_contract(client):
     listed = {(path, method) for path, ops in document["paths"].items() for method in ops}
     assert expected <= listed
     assert "Task" in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("data, unmet", [
+    ({}, {"预算已确认 The budget is confirmed", "已找到决策人 A decision maker is named",
+          "时间表在一年内 The timeline is within a year"}),
+    ({"budget": 0, "decision_maker": "", "timeline": "2026-12-01"},
+     {"预算已确认 The budget is confirmed", "已找到决策人 A decision maker is named"}),
+    ({"budget": 10, "decision_maker": "CFO", "timeline": "2099-01-01"},
+     {"时间表在一年内 The timeline is within a year"}),
+])
+def test_an_unmet_stage_gate_lists_every_criterion_and_keeps_the_task_open(api, data, unmet):
+    deploy(api["admin"], FIXTURES / "gated.bpmn")
+    instance = start(api["alice"], "gated")
+    task = open_task(api["alice"], instance["id"])
+    response = api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": data})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert {e["message"] for e in errors if e.get("gate")} == unmet
+    assert all(e["element_id"] == "confirm_needs" for e in errors if e.get("gate"))
+    assert api["alice"].get(f"/api/tasks/{task['id']}").get_json()["status"] == "open"
+
+
+def test_a_met_stage_gate_lets_the_deal_move_on(api):
+    deploy(api["admin"], FIXTURES / "gated.bpmn")
+    instance = start(api["alice"], "gated")
+    task = open_task(api["alice"], instance["id"])
+    data = {"budget": 10, "decision_maker": "CFO", "timeline": "2026-12-24"}
+    assert api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": data}).status_code == 200
+    assert api["alice"].get(f"/api/process-instances/{instance['id']}").get_json()["status"] == "completed"
