@@ -5,6 +5,7 @@ import os
 import secrets
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from engine import migrations, settings
 from engine.db import make_engine, make_session_factory
@@ -17,8 +18,10 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.data_dir().resolve()))
     app.config.update(DATABASE_URL=settings.database_url(), MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
                       AUTO_MIGRATE=True, JSON_SORT_KEYS=False)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      PERMANENT_SESSION_LIFETIME=12 * 3600, WTF_CSRF_TIME_LIMIT=None)
     app.config.update(config or {})
-    app.config.setdefault("SECRET_KEY", _secret_key())
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key()  # Flask presets None
     if app.config["AUTO_MIGRATE"]:
         migrations.upgrade(app.config["DATABASE_URL"])
     engine = make_engine(app.config["DATABASE_URL"])
@@ -26,11 +29,24 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["session_factory"] = make_session_factory(engine)
 
     from web import api, cli, db, errors, openapi
+    from web import contracts
+    from web import crm
+    from web import i18n, pages
     db.init_app(app)
     errors.register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(contracts.bp)
+    app.register_blueprint(crm.bp)
+    app.register_blueprint(pages.bp)
+    i18n.init_app(app)
     cli.register_commands(app)
+    # Every page form carries a CSRF token; the APIs take bearer tokens, which a
+    # forged cross-site request cannot carry. Keep this after the last blueprint.
+    csrf = CSRFProtect(app)
+    for blueprint in app.blueprints.values():
+        if (blueprint.url_prefix or "").startswith("/api"):
+            csrf.exempt(blueprint)
     return app
 
 
@@ -64,7 +80,8 @@ def main() -> None:
     app = create_app()
     scheduler = start_scheduler(app) if settings.is_scheduler_on() else None
     print(f"Dealflow on http://{settings.host()}:{settings.port()}"
-          f" (scheduler {'on' if scheduler else 'off'})", flush=True)
+          f" (scheduler {'on' if scheduler else 'off'}): open it in a browser and log in"
+          " (demo logins: `flask --app app demo` lists them)", flush=True)
     try:
         serve(app, host=settings.host(), port=settings.port(), threads=8)
     finally:

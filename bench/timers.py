@@ -33,16 +33,20 @@ or SIGTERM. Without a reachable PostgreSQL it says so and exits 0.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import math
 import os
 import platform
+import pstats
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -57,11 +61,15 @@ POSTGRES_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL",
 BURST = 10_000            # figure 1: timers due at the same moment
 CHUNK = 100               # instances created per transaction
 CALIBRATION = 200         # instances created (due tomorrow, then deleted) to time creation
+CREATORS = 2              # processes creating the burst's instances (setup only)
+WARM_UP = 20              # instances started and rolled back in each creating process first
 CREATION_MARGIN = 1.3     # T = creation estimate x this ...
-READY_ALLOWANCE = 4.0     # ... + seconds for the workers to start and wait
+READY_ALLOWANCE = 3.0     # ... + seconds for the workers to start and wait
+READY_MINIMUM = 2.0       # creation must end this long before T, else it starts again ...
+ATTEMPTS = 3              # ... at most this many times, with more time each
 SPARSE = 200              # figure 3b: timers ...
 SPARSE_INTERVAL = 0.1     # ... due one every this many seconds
-POLL = 0.1                # seconds between completion checks
+POLL = 0.25               # seconds between completion checks (exact times come from the database)
 FIRE_DEADLINE = 300.0     # give up on a run after this many seconds past T
 PROFILE_TIMERS = 500      # --profile: timers fired in-process
 
@@ -90,20 +98,31 @@ def say(message: str) -> None:
 
 
 def cpu_times() -> tuple[float, float] | None:
-    """(busy, total) jiffies of the whole machine from /proc/stat; None where there is none."""
+    """(busy, total) jiffies of the whole machine from /proc/stat; None where there is none.
+
+    Busy is user + nice + system + irq + softirq: not idle, iowait, steal (the
+    hypervisor's) nor guest (already in user).
+    """
     try:
         fields = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     except OSError:
         return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
-    return sum(fields) - idle, sum(fields)
+    busy = sum(fields[i] for i in (0, 1, 2, 5, 6) if i < len(fields))
+    return busy, sum(fields[:8])
 
 
-def busy_cores(before, after) -> float | None:
-    """Average number of busy CPUs between two cpu_times() samples."""
-    if before is None or after is None or after[1] <= before[1]:
+def busy_cpu_s(before, after) -> float | None:
+    """CPU seconds the whole machine was busy between two cpu_times() samples."""
+    if before is None or after is None:
         return None
-    return round((after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1), 2)
+    return (after[0] - before[0]) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def process_cpu_s(pid: int) -> float | None:
@@ -203,6 +222,94 @@ class Workers:
                 process.wait()
 
 
+def preflight(logdir: Path) -> str | None:
+    """Check that `flask --app app worker` can load the app at all (on a scratch SQLite file),
+    before spending a minute creating instances; return the error, or None."""
+    env = {**os.environ, "CRM_DATABASE_URL": f"sqlite:///{logdir / 'preflight.db'}",
+           "CRM_SECRET_KEY": "bench"}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--help"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode == 0 and "Usage" in done.stdout:
+        return None
+    return "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
+
+
+# --- creating instances (setup, untimed) ------------------------------------------------------
+
+class Late(Exception):
+    """Creation cannot end before the due time chosen for it (the machine got busier)."""
+
+
+def _create_instances(factory, dues: list[str]) -> list[int]:
+    """Start one timer_only instance per ISO due time in one transaction; return their ids."""
+    from engine import instances
+
+    with factory.begin() as session:
+        created = [instances.start_instance(session, "timer_only", data={"due": due}, actor=None)
+                   for due in dues]
+        session.flush()
+        return [instance.id for instance in created]
+
+
+def _warm_up(factory) -> None:
+    """Start WARM_UP instances in a transaction that is rolled back: imports, the spec cache and
+    SQLAlchemy's statement cache are ready afterwards and nothing is left behind."""
+    from engine import instances
+
+    later = (now() + timedelta(days=1)).isoformat()
+    with factory() as session:
+        for _ in range(WARM_UP):
+            instances.start_instance(session, "timer_only", data={"due": later}, actor=None)
+        session.flush()
+        session.rollback()
+
+
+_CREATOR_FACTORY = None
+
+
+def _creator_init(url: str, ready) -> None:
+    global _CREATOR_FACTORY
+    from engine.db import make_engine, make_session_factory
+
+    _CREATOR_FACTORY = make_session_factory(make_engine(url))
+    _warm_up(_CREATOR_FACTORY)
+    ready.wait(timeout=120)
+
+
+def _creator_create(dues: list[str]) -> list[int]:
+    return _create_instances(_CREATOR_FACTORY, dues)
+
+
+class Creators:
+    """Processes that start instances in parallel, a transaction of CHUNK at a time.
+
+    Terminated by close(), whatever happens; they only ever do setup, never anything timed.
+    """
+
+    def __init__(self, url: str, processes: int):
+        import multiprocessing
+
+        self.processes = processes
+        context = multiprocessing.get_context("spawn")
+        ready = context.Barrier(processes + 1)
+        self.pool = context.Pool(processes, initializer=_creator_init, initargs=(url, ready))
+        try:
+            ready.wait(timeout=120)  # every process has imported everything and is warmed up
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, chunks: list[list[str]]):
+        """Yield the ids of each chunk as soon as it is committed."""
+        results = self.pool.imap_unordered(_creator_create, chunks)
+        for _ in chunks:
+            yield results.next(timeout=120)  # bounded: a Pool whose process died waits forever
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+
 # --- one database with the timer process deployed --------------------------------------------
 
 class Database:
@@ -210,40 +317,48 @@ class Database:
 
     def __init__(self):
         self.url = create_postgres_database()
-        self.app = None
+        self.engine = None
         try:
-            from app import create_app
-            from engine import definitions
+            from engine import definitions, migrations
+            from engine.db import make_engine, make_session_factory
 
-            self.app = create_app({"DATABASE_URL": self.url, "AUTO_MIGRATE": True,
-                                   "SECRET_KEY": "bench"})
-            self.factory = self.app.extensions["session_factory"]
-            self.engine = self.app.extensions["db_engine"]
+            migrations.upgrade(self.url)  # what create_app does; the workers' create_app finds it done
+            self.engine = make_engine(self.url)
+            self.factory = make_session_factory(self.engine)
             with self.factory.begin() as session:
                 definitions.deploy(session, [(TIMER_BPMN.name, TIMER_BPMN.read_bytes())], actor=None)
         except BaseException:
             self.close()
             raise
 
-    def create(self, dues: list[datetime]) -> list[int]:
-        """Start one timer_only instance per due time, CHUNK per transaction; return their ids."""
-        from engine import instances
+    def create(self, dues: list[datetime], creators: Creators | None = None,
+               deadline: float | None = None) -> list[int]:
+        """Start one timer_only instance per due time, CHUNK per transaction; return their ids.
 
-        ids = []
-        for offset in range(0, len(dues), CHUNK):
-            with self.factory.begin() as session:
-                created = [instances.start_instance(session, "timer_only", data={"due": due.isoformat()},
-                                                    actor=None)
-                           for due in dues[offset:offset + CHUNK]]
-                session.flush()
-                ids.extend(instance.id for instance in created)
+        With `creators` the chunks are shared between their processes. With `deadline`
+        (time.monotonic()), raise Late as soon as the pace so far would miss it.
+        """
+        chunks = [[due.isoformat() for due in dues[i:i + CHUNK]] for i in range(0, len(dues), CHUNK)]
+        done = creators.run(chunks) if creators else (_create_instances(self.factory, c) for c in chunks)
+        started, ids = time.monotonic(), []
+        for count, chunk_ids in enumerate(done, 1):
+            ids.extend(chunk_ids)
+            if deadline is None or count < max(2, len(chunks) // 20):
+                continue
+            elapsed = time.monotonic() - started
+            projected = time.monotonic() + elapsed / count * (len(chunks) - count)
+            if projected > deadline:
+                raise Late(f"creation at {1000 * elapsed / len(ids):.2f} ms per instance would end "
+                           f"{projected - deadline:.1f} s too late")
         return ids
 
-    def seconds_per_instance(self) -> float:
-        """Time creating CALIBRATION instances (due tomorrow), then delete them again."""
+    def seconds_per_instance(self, creators: Creators | None = None) -> float:
+        """Time creating CALIBRATION instances (due tomorrow) on warm processes, then delete them."""
+        if creators is None:
+            _warm_up(self.factory)
         tomorrow = now() + timedelta(days=1)
         started = time.perf_counter()
-        ids = self.create([tomorrow] * CALIBRATION)
+        ids = self.create([tomorrow] * CALIBRATION, creators)
         elapsed = time.perf_counter() - started
         with self.engine.begin() as conn:  # timers, tasks, audit and stage rows go by cascade
             conn.execute(text("DELETE FROM process_instances WHERE id = ANY(:ids)"), {"ids": ids})
@@ -252,6 +367,13 @@ class Database:
     def scalar(self, sql: str, **params):
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
+
+    def backend_cpu_s(self) -> dict[int, float]:
+        """CPU seconds so far of each PostgreSQL backend serving this database."""
+        with self.engine.connect() as conn:
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity "
+                                     "WHERE datname = current_database()")).scalars().all()
+        return {pid: cpu for pid in pids if (cpu := process_cpu_s(pid)) is not None}
 
     def completed(self) -> int:
         return self.scalar("SELECT count(*) FROM process_instances WHERE status = 'completed'")
@@ -284,9 +406,90 @@ class Database:
                 "last_fire": max(fired_at) if fired_at else None, "lags": lags}
 
     def close(self) -> None:
-        if self.app is not None:
-            self.app.extensions["db_engine"].dispose()
+        if self.engine is not None:
+            self.engine.dispose()
         drop_postgres_database(self.url)
+
+
+def cleanup(workers: Workers | None, db: Database) -> None:
+    """Stop the workers and drop the database; a second Ctrl-C or SIGTERM meanwhile is ignored.
+
+    Bounded: a worker gets 20 s to finish its fire after SIGTERM, then SIGKILL.
+    """
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if workers is not None:
+            workers.stop()
+        db.close()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@dataclass
+class Setup:
+    db: Database
+    workers: Workers | None
+    first_due: datetime
+    dues: list[datetime]
+    creation_s: float
+    calibrated_s: float
+    ready_before_due_s: float
+    attempts: int
+
+
+@contextmanager
+def prepared(count: int, worker_count: int, spacing: float, creators: int, logdir: Path):
+    """A fresh database with `count` timer_only instances, their timers due from T on, `spacing` s
+    apart, and `worker_count` workers started and waiting for T; all gone on exit.
+
+    T is chosen from a calibrated creation rate. If the machine gets busier and creation
+    falls behind, it starts again on a fresh database with more time (a timer already due
+    when its instance starts would fire inside start_instance, outside the measurement).
+    """
+    margin, allowance = CREATION_MARGIN, READY_ALLOWANCE
+    for attempt in range(1, ATTEMPTS + 1):
+        db, workers = Database(), None
+        try:
+            pool = Creators(db.url, creators) if creators > 1 else None
+            try:
+                per_instance = db.seconds_per_instance(pool)
+                lead = per_instance * count * margin + allowance + 0.5 * worker_count
+                first = now() + timedelta(seconds=lead)
+                say(f"  creation: {1000 * per_instance:.2f} ms per instance with {creators} "
+                    f"process{'es' if creators > 1 else ''} (calibrated on {CALIBRATION}); T = now + {lead:.1f} s")
+                dues = [first + timedelta(seconds=i * spacing) for i in range(count)]
+                deadline = time.monotonic() + (first - now()).total_seconds() - READY_MINIMUM
+                started = time.perf_counter()
+                db.create(dues, pool, deadline)
+                creation_s = time.perf_counter() - started
+            finally:
+                if pool is not None:
+                    pool.close()
+            waiting = db.scalar("SELECT count(*) FROM timers WHERE status = 'waiting'")
+            if waiting != count:
+                raise Late(f"{count - waiting} timers fired while their instances were created")
+            if worker_count:
+                workers = Workers(db.url, worker_count, logdir)
+                workers.wait_ready()
+                if now() > first - timedelta(seconds=0.2):
+                    raise Late("the workers were not ready and waiting before T")
+        except Late as late:
+            cleanup(workers, db)
+            if attempt == ATTEMPTS:
+                raise RuntimeError(f"{late}; the machine is too busy, tried {ATTEMPTS} times") from late
+            margin, allowance = margin * 1.6, allowance * 1.6
+            say(f"  {late}: starting again on a fresh database with more time")
+            continue
+        except BaseException:
+            cleanup(workers, db)
+            raise
+        try:
+            yield Setup(db, workers, first, dues, creation_s, per_instance,
+                        (first - now()).total_seconds(), attempt)
+            return
+        finally:
+            cleanup(workers, db)
 
 
 # --- the runs ----------------------------------------------------------------------------------
@@ -298,67 +501,53 @@ def lag_stats(lags: list[float]) -> dict:
 
 
 def wait_for(db: Database, workers: Workers, count: int, until: datetime) -> float:
-    """Poll until `count` instances are completed; return when it was seen (perf_counter)."""
-    while db.completed() < count:
+    """Poll until `count` instances are completed; return when it was seen (perf_counter).
+
+    Polls the small timers table (a fire deletes the row in the transaction that
+    completes the instance), not process_instances, whose rows carry the stored run:
+    scanning those every poll would load the database under measurement.
+    """
+    while db.scalar("SELECT count(*) FROM timers") > 0:
         workers.check_alive()
         if now() > until:
-            raise RuntimeError(f"only {db.completed()} of {count} instances completed by "
+            raise RuntimeError(f"{db.scalar('SELECT count(*) FROM timers')} timers still waiting at "
                                f"{until.isoformat()}:\n{workers.tails()}")
         time.sleep(POLL)
-    return time.perf_counter()
-
-
-def schedule(db: Database, count: int, workers: int) -> tuple[datetime, float]:
-    """Choose the first due time: after the estimated creation plus the workers' start."""
-    per_instance = db.seconds_per_instance()
-    estimate = per_instance * count * CREATION_MARGIN + READY_ALLOWANCE + 0.5 * workers
-    say(f"  creation: {1000 * per_instance:.2f} ms per instance (calibrated on {CALIBRATION}); "
-        f"T = now + {estimate:.1f} s")
-    return now() + timedelta(seconds=estimate), per_instance
+    seen = time.perf_counter()
+    completed = db.completed()
+    if completed != count:
+        raise RuntimeError(f"no timer left but {completed} of {count} instances completed:\n{workers.tails()}")
+    return seen
 
 
 def run_burst(count: int, worker_count: int, logdir: Path) -> dict:
-    """Figure 1-4 for one worker count: `count` timers due at T, on a fresh database."""
+    """Figures 1-4 for one worker count: `count` timers due at T, on a fresh database."""
     say(f"\n[{worker_count} worker{'s' if worker_count > 1 else ''}] {count:,} timers due at the same moment")
-    db = Database()
-    workers = None
-    try:
-        due, per_instance = schedule(db, count, worker_count)
-        started = time.perf_counter()
-        ids = db.create([due] * count)
-        created_s = time.perf_counter() - started
-        waiting = db.scalar("SELECT count(*) FROM timers WHERE status = 'waiting' AND due_at = :due",
-                            due=due.astimezone(timezone.utc).replace(tzinfo=None))
-        if waiting != count:
-            raise RuntimeError(f"expected {count} waiting timers due at {due}, found {waiting}")
-        workers = Workers(db.url, worker_count, logdir)
-        workers.wait_ready()
-        slack = (due - now()).total_seconds()
-        say(f"  created {len(ids):,} instances in {created_s:.1f} s (setup, untimed); "
-            f"{worker_count} worker(s) ready and waiting {slack:.1f} s before T")
-        if slack < 0:
-            say("  WARNING: the workers were not ready before T; the time below includes their start")
+    with prepared(count, worker_count, 0.0, CREATORS, logdir) as setup:
+        db, workers, due = setup.db, setup.workers, setup.first_due
+        say(f"  created {count:,} instances in {setup.creation_s:.1f} s with {CREATORS} processes "
+            f"(setup, untimed); {worker_count} worker(s) ready and waiting {setup.ready_before_due_s:.1f} s before T")
         time.sleep(max(0.0, (due - now()).total_seconds()))
         t_perf = time.perf_counter() - max(0.0, (now() - due).total_seconds())
-        cpu_before, worker_cpu_before = cpu_times(), workers.cpu_s()
+        load = load_average()
+        cpu_before, worker_cpu_before, pg_before = cpu_times(), workers.cpu_s(), db.backend_cpu_s()
         seen = wait_for(db, workers, count, due + timedelta(seconds=FIRE_DEADLINE))
         polled_s = seen - t_perf
-        cpu_after, worker_cpu_after = cpu_times(), workers.cpu_s()
-        worker_cpu = [round(a - b, 1) if a is not None and b is not None else None
-                      for a, b in zip(worker_cpu_after, worker_cpu_before)]
+        cpu_after, worker_cpu_after, pg_after = cpu_times(), workers.cpu_s(), db.backend_cpu_s()
         result = db.results()
         failed_fires = workers.warnings()
-    finally:
-        if workers is not None:
-            workers.stop()
-        db.close()
+    worker_cpu = [round(a - b, 1) if a is not None and b is not None else None
+                  for a, b in zip(worker_cpu_after, worker_cpu_before)]
+    pg_cpu = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
+    machine_cpu = busy_cpu_s(cpu_before, cpu_after)
     burst_s = (result["last_end"] - due).total_seconds()
     spread_s = (result["last_fire"] - result["first_fire"]).total_seconds()
     figures = {
-        "workers": worker_count, "timers": count,
-        "creation_s": round(created_s, 2), "creation_ms_per_instance": round(1000 * created_s / count, 3),
-        "calibrated_ms_per_instance": round(1000 * per_instance, 3),
-        "ready_before_due_s": round(slack, 2),
+        "workers": worker_count, "timers": count, "setup_attempts": setup.attempts,
+        "creation_s": round(setup.creation_s, 2),
+        "creation_ms_per_instance": round(1000 * setup.creation_s / count, 3),
+        "calibrated_ms_per_instance": round(1000 * setup.calibrated_s, 3),
+        "ready_before_due_s": round(setup.ready_before_due_s, 2),
         "burst_s": round(burst_s, 3), "burst_polled_s": round(polled_s, 3),
         "first_fire_after_due_s": round((result["first_fire"] - due).total_seconds(), 3),
         "fires_per_s": round(count / burst_s, 1),
@@ -366,8 +555,15 @@ def run_burst(count: int, worker_count: int, logdir: Path) -> dict:
         "fired": result["fired"], "instances_fired": result["instances_fired"],
         "duplicates": result["duplicates"], "statuses": result["statuses"],
         "timers_left": result["timers_left"], "failed_fire_attempts": failed_fires,
-        "fires_per_worker": result["fires_per_worker"], "worker_cpu_s": worker_cpu,
-        "machine_busy_cpus": busy_cores(cpu_before, cpu_after), "lag": lag_stats(result["lags"]),
+        "fires_per_worker": result["fires_per_worker"],
+        "cpu_s": {"workers": worker_cpu, "postgresql_this_db": round(pg_cpu, 1),
+                  "machine": round(machine_cpu, 1) if machine_cpu is not None else None,
+                  "other": round(machine_cpu - pg_cpu - sum(c or 0 for c in worker_cpu), 1)
+                  if machine_cpu is not None else None,
+                  "available": round((os.cpu_count() or 1) * polled_s, 1)},
+        "worker_cpu_ms_per_fire": round(1000 * sum(c or 0 for c in worker_cpu) / count, 2),
+        "postgresql_cpu_ms_per_fire": round(1000 * pg_cpu / count, 2),
+        "load_average_at_due": load, "lag": lag_stats(result["lags"]),
     }
     say(f"  every instance completed {burst_s:.2f} s after T (poll saw it after {polled_s:.2f} s); "
         f"first fire {figures['first_fire_after_due_s']:.3f} s after T")
@@ -377,8 +573,13 @@ def run_burst(count: int, worker_count: int, logdir: Path) -> dict:
         f"duplicates {result['duplicates']}, statuses {result['statuses']}, timer rows left "
         f"{result['timers_left']}, failed fire attempts {failed_fires}, "
         f"fires per worker {result['fires_per_worker']}")
-    say(f"  during the burst: worker CPU {worker_cpu} s, machine busy on average "
-        f"{figures['machine_busy_cpus']} of {os.cpu_count()} CPUs (workers + PostgreSQL + this poller)")
+    cpu = figures["cpu_s"]
+    say(f"  CPU seconds during the burst: worker(s) {cpu['workers']}, PostgreSQL (this database) "
+        f"{cpu['postgresql_this_db']}, rest of machine {cpu['other']}, of {cpu['available']} available "
+        f"({os.cpu_count()} CPUs x {polled_s:.1f} s); per fire: worker {figures['worker_cpu_ms_per_fire']} ms, "
+        f"PostgreSQL {figures['postgresql_cpu_ms_per_fire']} ms; load average at T {load}")
+    if cpu["other"] is not None and cpu["other"] > 0.1 * cpu["available"]:
+        say("  NOTE: other processes used more than 10 % of the CPUs during this run; times are skewed")
     lag = figures["lag"]
     say(f"  lag due -> fired: p50 {lag['p50_s']:.3f} s, p99 {lag['p99_s']:.3f} s, max {lag['max_s']:.3f} s")
     return figures
@@ -388,26 +589,15 @@ def run_sparse(count: int, interval: float, logdir: Path) -> dict:
     """Figure 3b: timers not queued behind others, one due every `interval` s, 1 worker."""
     say(f"\n[1 worker] {count} timers due one every {1000 * interval:.0f} ms "
         f"(~{count * interval:.0f} s), not queued behind others")
-    db = Database()
-    workers = None
-    try:
-        first, _ = schedule(db, count, 1)
-        dues = [first + timedelta(seconds=i * interval) for i in range(count)]
-        ids = db.create(dues)
-        workers = Workers(db.url, 1, logdir)
-        workers.wait_ready()
-        slack = (first - now()).total_seconds()
-        say(f"  created {len(ids)} instances; worker ready and waiting {slack:.1f} s before the first due time")
-        wait_for(db, workers, count, dues[-1] + timedelta(seconds=FIRE_DEADLINE))
-        result = db.results()
-        failed_fires = workers.warnings()
-    finally:
-        if workers is not None:
-            workers.stop()
-        db.close()
+    with prepared(count, 1, interval, 1, logdir) as setup:
+        say(f"  created {count} instances; worker ready and waiting {setup.ready_before_due_s:.1f} s "
+            f"before the first due time")
+        wait_for(setup.db, setup.workers, count, setup.dues[-1] + timedelta(seconds=FIRE_DEADLINE))
+        result = setup.db.results()
+        failed_fires = setup.workers.warnings()
     spread_s = (result["last_fire"] - result["first_fire"]).total_seconds()
-    figures = {"workers": 1, "timers": count, "interval_s": interval,
-               "ready_before_first_due_s": round(slack, 2),
+    figures = {"workers": 1, "timers": count, "interval_s": interval, "setup_attempts": setup.attempts,
+               "ready_before_first_due_s": round(setup.ready_before_due_s, 2),
                "fired": result["fired"], "duplicates": result["duplicates"],
                "statuses": result["statuses"], "failed_fire_attempts": failed_fires,
                "fires_per_s": round((count - 1) / spread_s, 1) if spread_s > 0 else None,
@@ -421,50 +611,45 @@ def run_sparse(count: int, interval: float, logdir: Path) -> dict:
 
 # --- profile -----------------------------------------------------------------------------------
 
-def run_profile(count: int) -> dict:
+def run_profile(count: int, logdir: Path) -> dict:
     """Fire `count` due timers in this process through TimerScheduler.run_due, profiled."""
+    from sqlalchemy import event
+
     from engine.scheduler import TimerScheduler
 
     say(f"\n[profile] {count} due timers fired in-process by TimerScheduler.run_due()")
-    db = Database()
+    statements: dict[str, int] = {}
+
+    def count_statement(conn, cursor, statement, parameters, context, executemany):
+        words = statement.split()
+        verb = words[0].upper()
+        table = (words[2] if verb in ("INSERT", "DELETE") else words[1] if verb == "UPDATE"
+                 else words[words.index("FROM") + 1] if "FROM" in words else " ".join(words[1:2]))
+        statements[f"{verb} {table}"] = statements.get(f"{verb} {table}", 0) + 1
+
     try:
-        due = now() + timedelta(seconds=1)
-        db.create([due] * count)
-        time.sleep(max(0.0, (due - now()).total_seconds()) + 0.1)
-        scheduler = TimerScheduler(db.factory)
-        scheduler.scheduler.start(paused=True)  # run_due schedules its next run; never run it
-        statements: dict[str, int] = {}
-
-        def count_statement(conn, cursor, statement, parameters, context, executemany):
-            words = statement.split()
-            verb = words[0].upper()
-            table = (words[2] if verb in ("INSERT", "DELETE") else words[1] if verb == "UPDATE"
-                     else words[words.index("FROM") + 1] if "FROM" in words else " ".join(words[1:2]))
-            statements[f"{verb} {table}"] = statements.get(f"{verb} {table}", 0) + 1
-
-        from sqlalchemy import event
-        event.listen(db.engine, "before_cursor_execute", count_statement)
-        try:
-            from pyinstrument import Profiler
-        except ImportError:
-            Profiler = None
+        from pyinstrument import Profiler
+    except ImportError:
+        Profiler = None
+    with prepared(count, 0, 0.0, 1, logdir) as setup:
+        time.sleep(max(0.0, (setup.first_due - now()).total_seconds()) + 0.05)
+        scheduler = TimerScheduler(setup.db.factory)
+        scheduler.scheduler.start(paused=True)  # run_due schedules its next run: never run it
+        event.listen(setup.db.engine, "before_cursor_execute", count_statement)
         started = time.perf_counter()
         if Profiler is not None:
-            profiler = Profiler(interval=0.0005)
+            profiler = Profiler(interval=0.001)
             profiler.start()
             fired = scheduler.run_due()
             profiler.stop()
         else:
-            import cProfile
-            import pstats
             profiler = cProfile.Profile()
             fired = profiler.runcall(scheduler.run_due)
         elapsed = time.perf_counter() - started
-        event.remove(db.engine, "before_cursor_execute", count_statement)
+        event.remove(setup.db.engine, "before_cursor_execute", count_statement)
         scheduler.shutdown()
-    finally:
-        db.close()
-    say(f"  fired {fired} in {elapsed:.2f} s = {1000 * elapsed / max(fired, 1):.2f} ms per fire "
+    per_fire = 1000 * elapsed / max(fired, 1)
+    say(f"  fired {fired} in {elapsed:.2f} s = {per_fire:.2f} ms per fire under the profiler "
         f"({'pyinstrument' if Profiler else 'cProfile; pip install pyinstrument for a call tree'})")
     say("  SQL statements per fire: " + ", ".join(
         f"{key} {n / max(fired, 1):.2f}" for key, n in sorted(statements.items(), key=lambda kv: -kv[1])))
@@ -472,7 +657,7 @@ def run_profile(count: int) -> dict:
         say(profiler.output_text(unicode=False, color=False, show_all=False))
     else:
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
-    return {"timers": count, "fired": fired, "ms_per_fire": round(1000 * elapsed / max(fired, 1), 3),
+    return {"timers": count, "fired": fired, "ms_per_fire_profiled": round(per_fire, 3),
             "statements_per_fire": {k: round(n / max(fired, 1), 2) for k, n in statements.items()}}
 
 
@@ -542,6 +727,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-timers-") as logdir:
             if not args.profile_only:
+                problem = preflight(Path(logdir))
+                if problem:
+                    say(f"The worker command cannot start, so nothing was measured:\n{problem}")
+                    return 1
                 results["burst_1_worker"] = run_burst(args.timers, 1, Path(logdir))
                 results["burst_2_workers"] = run_burst(args.timers, 2, Path(logdir))
                 results["ratio_1_to_2"] = round(results["burst_1_worker"]["burst_s"]
@@ -549,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"\nratio 1-worker time / 2-worker time: {results['ratio_1_to_2']:.2f}")
                 results["sparse"] = run_sparse(args.sparse, SPARSE_INTERVAL, Path(logdir))
             if args.profile or args.profile_only:
-                results["profile"] = run_profile(args.profile or PROFILE_TIMERS)
+                results["profile"] = run_profile(args.profile or PROFILE_TIMERS, Path(logdir))
     except KeyboardInterrupt:
         say("\ninterrupted: workers stopped, databases dropped")
         return 130

@@ -1,10 +1,15 @@
-"""Demo data for `make run`: the bundled processes and people to log in as, loaded once."""
+"""Demo data for `make run`: the bundled processes, people to log in as and a sales book, loaded once."""
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.models import Company
 from engine import accounts, definitions
+from engine.db import utcnow
 from engine.settings import PROJECT_ROOT
+
+from . import records, timeline
 
 PROCESSES_DIR = PROJECT_ROOT / "processes"
 
@@ -16,6 +21,7 @@ DEMO_USERS = [
     ("wang", "manager-demo-1", "member", ["sales", "sales_managers", "managers"]),
     ("zhou", "legal-demo-1", "member", ["legal"]),
     ("chen", "delivery-demo-1", "member", ["delivery", "service"]),
+    ("liu", "director-demo-1", "member", ["directors", "sales_managers"]),
 ]
 
 
@@ -26,9 +32,24 @@ def deploy_bundled_processes(session: Session) -> list[definitions.Deployment]:
 
 
 def load_demo(session: Session) -> bool:
-    """Create the demo users unless they exist; return whether anything was created."""
-    if accounts.find_user(session, DEMO_USERS[0][0]) is not None:
-        return False
-    for name, password, role, groups in DEMO_USERS:
-        accounts.create_user(session, name, password, role=role, groups=groups)
-    return True
+    """Create the demo users and the demo sales book unless they exist; return whether anything was made.
+
+    The sales book (demo.records) is made of real process instances, so it is
+    loaded only once the bundled processes are deployed (`flask demo` deploys
+    them first); demo.timeline then spreads their history over the past months.
+    """
+    created = False
+    if accounts.find_user(session, DEMO_USERS[0][0]) is None:
+        for name, password, role, groups in DEMO_USERS:
+            if accounts.find_user(session, name) is None:
+                accounts.create_user(session, name, password, role=role, groups=groups)
+        created = True
+    is_deployed = all(definitions.find_latest(session, key) for key in ("sales_funnel", "tender"))
+    if is_deployed and session.scalar(select(Company.id).limit(1)) is None:
+        now = utcnow()
+        instance_ids = records.load_records(session, now.date())
+        tender_won, _, tender_deal = instance_ids[-3:]
+        timeline.spread_history(session, instance_ids, now=now,
+                                last_change_days={tender_won: 16, tender_deal: 14})
+        created = True
+    return created

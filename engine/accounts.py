@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,6 +68,74 @@ def authenticate(session: Session, name: str, password: str) -> User:
     if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
         raise Unauthorized("wrong user name or password")
     return user
+
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class LockedOut(Unauthorized):
+    """Too many wrong passwords in a row: the account refuses logins until `until`."""
+
+    def __init__(self, until: datetime):
+        super().__init__(f"too many failed logins; try again after {until:%H:%M} UTC")
+        self.until = until
+
+
+def login(session: Session, name: str, password: str, now: datetime | None = None) -> User:
+    """Check a login form's name and password, counting wrong passwords towards a lockout.
+
+    After MAX_FAILED_LOGINS wrong passwords in a row the account is locked for
+    LOCKOUT; while locked even the right password is refused, so guessing gains
+    nothing. The failure count is flushed with the refusal: the caller must
+    commit it although the login failed.
+
+    Raises:
+        LockedOut: the account is locked.
+        Unauthorized: unknown name, wrong password or inactive user (one message for all).
+    """
+    now = now or utcnow()
+    user = find_user(session, name.strip()) if name else None
+    if user is None:
+        raise Unauthorized("wrong user name or password")
+    if user.locked_until is not None and user.locked_until > now:
+        raise LockedOut(user.locked_until)
+    if not user.is_active or not check_password_hash(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+            record(session, "user.locked", actor=None,
+                   detail={"user": user.name, "until": user.locked_until.isoformat()})
+        session.flush()
+        raise Unauthorized("wrong user name or password")
+    user.failed_logins, user.locked_until = 0, None
+    record(session, "user.logged_in", actor=user, detail={"user": user.name})
+    session.flush()
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> User:
+    """Replace `user`'s password after checking the current one.
+
+    Raises:
+        InvalidInput: the current password is wrong, or the new one is too short.
+    """
+    if not check_password_hash(user.password_hash, current):
+        raise InvalidInput("the current password is wrong",
+                           [{"message": "wrong password", "field": "current_password"}])
+    if len(new) < 8:
+        raise InvalidInput("the password needs at least 8 characters",
+                           [{"message": "at least 8 characters", "field": "new_password"}])
+    user.password_hash = generate_password_hash(new)
+    record(session, "user.password_changed", actor=user, detail={"user": user.name})
+    session.flush()
+    return user
+
+
+def find_user_by_id(session: Session, user_id: int) -> User | None:
+    """Return the active user with `user_id`, or None: what a login session points at."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
 
 
 def create_token(session: Session, user: User) -> str:

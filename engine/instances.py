@@ -28,6 +28,11 @@ from .models import ProcessDefinition, ProcessInstance, StageVisit, User
 
 MAX_DATA_BYTES = 256 * 1024
 
+# Called as listener(session, instance, workflow) at the end of every persist, before the
+# flush: domain packages (crm) keep their records in step with instances from here, in
+# the same transaction. The engine imports none of them; they append themselves.
+INSTANCE_LISTENERS: list = []
+
 
 def start_instance(session: Session, process_key: str, *, data: dict | None = None,
                    business_key: str | None = None, actor: User | None) -> ProcessInstance:
@@ -148,6 +153,8 @@ def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
             instance.ended_at = utcnow()
             _close_stage_visit(session, instance)
             record(session, "instance.completed", actor=actor, instance_id=instance.id)
+    for listener in list(INSTANCE_LISTENERS):
+        listener(session, instance, workflow)
     instance_id = instance.id
     try:
         session.flush()
@@ -250,5 +257,27 @@ def terminate_instance(session: Session, instance_id: int, *, actor: User) -> Pr
     instance.status = "terminated"
     instance.ended_at = utcnow()
     record(session, "instance.terminated", actor=actor, instance_id=instance.id)
+    persist(session, instance, workflow, actor=actor)
+    return instance
+
+
+def set_variables(session: Session, instance_id: int, variables: dict, *,
+                  actor: User | None) -> ProcessInstance:
+    """Merge `variables` into the data of a running instance's current work.
+
+    Like Camunda's process variables: an integration (an ERP, the contract
+    archive) records facts the process waits on, and the next gate, condition
+    or timer sees them. The data goes onto every ready or waiting task, from
+    which it flows on as the process moves.
+    """
+    variables = _checked_data(variables)
+    instance = lock_instance(session, instance_id)
+    if instance.status in ("completed", "terminated"):
+        raise Conflict(f"process instance {instance_id} has already ended")
+    workflow = load_workflow(instance)
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+        task.data.update(variables)
+    record(session, "instance.variables_set", actor=actor, instance_id=instance.id,
+           detail={"data": variables})
     persist(session, instance, workflow, actor=actor)
     return instance

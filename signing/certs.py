@@ -47,11 +47,12 @@ class Identity:
 
 def subject_name(cert: x509.Certificate) -> str:
     """Return the subject's common name, else its organisation, else the whole name."""
-    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
-        values = cert.subject.get_attributes_for_oid(oid)
-        if values:
-            return str(values[0].value)
-    return cert.subject.rfc4514_string()
+    return _display_name(cert.subject)
+
+
+def issuer_name(cert: x509.Certificate) -> str:
+    """Return the issuer's common name, else its organisation, else the whole name."""
+    return _display_name(cert.issuer)
 
 
 def make_name(common_name: str, *, organization: str | None = None, unit: str | None = None,
@@ -187,6 +188,14 @@ def to_pkcs12(identity: Identity, passphrase: str, name: str = "signer") -> byte
     return pkcs12.serialize_key_and_certificates(
         name.encode(), identity.key, identity.cert, list(identity.chain) or None,
         serialization.BestAvailableEncryption(passphrase.encode()))
+
+
+def _display_name(name: x509.Name) -> str:
+    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
+        values = name.get_attributes_for_oid(oid)
+        if values:
+            return str(values[0].value)
+    return name.rfc4514_string()
 
 
 def _builder(subject, issuer, public_key, start: datetime, days: int) -> x509.CertificateBuilder:

@@ -46,6 +46,7 @@ class Trust:
 
 
 def keys_dir(data_dir: Path) -> Path:
+    """Return where the keys of `data_dir` live."""
     return Path(data_dir) / "keys"
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+
+from .fonts import font_face_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SIGNATURE_BOXES = ("company", "customer", "completion")
@@ -24,6 +28,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _env.filters["money"] = lambda value: f"{Decimal(str(value)):,.2f}"
 _env.filters["paragraphs"] = lambda text: [line.strip() for line in str(text).splitlines() if line.strip()]
+_threads = threading.local()
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,13 @@ class RenderedContract:
     pages: int
 
 
-def render_contract(contract: dict) -> RenderedContract:
-    """Render `contract` to PDF/A-3b with contract.json embedded, and locate its signature boxes."""
+def render_contract(contract: dict, *, font: Path | None = None) -> RenderedContract:
+    """Render `contract` to PDF/A-3b with contract.json embedded, and locate its signature boxes.
+
+    `font` is the working CJK font (see `fonts`); without it Noto Sans CJK is used directly.
+    """
     html = _env.get_template("contract.html").render(contract=contract)
-    document = HTML(string=html, base_url=str(TEMPLATES)).render(stylesheets=[_css("contract.css")])
+    document = _document(html, "contract.css", font)
     data = json.dumps(contract, ensure_ascii=False, indent=2, sort_keys=True)
     attachment = Attachment(string=data, name="contract.json", relationship="Data",
                             description="The contract's data, for ERP systems")
@@ -67,16 +75,36 @@ def render_contract(contract: dict) -> RenderedContract:
     return RenderedContract(pdf, _signature_boxes(document), len(document.pages))
 
 
-def render_appearance(template: str, box: Box, **context) -> bytes:
+def render_appearance(template: str, box: Box, *, font: Path | None = None, **context) -> bytes:
     """Render a one-page PDF of `box`'s size from `template`: a signature's visible appearance."""
     html = _env.get_template(template).render(width=box.width, height=box.height, **context)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[_css("appearance.css")])
+    return _document(html, "appearance.css", font).write_pdf()
 
 
 @functools.lru_cache(maxsize=32)
-def render_seal(company: str, box: Box, day: str) -> bytes:
+def render_seal(company: str, box: Box, day: str, *, font: Path | None = None) -> bytes:
     """Render the company's seal; it changes once a day, so it is rendered once a day."""
-    return render_appearance("seal.html", box, company=company, day=day)
+    return render_appearance("seal.html", box, font=font, company=company, day=day)
+
+
+def _document(html: str, stylesheet: str, font: Path | None):
+    font_config, font_sheets = _font_setup(font)
+    return HTML(string=html, base_url=str(TEMPLATES)).render(
+        stylesheets=[_css(stylesheet), *font_sheets], font_config=font_config)
+
+
+def _font_setup(font: Path | None) -> tuple[FontConfiguration, list[CSS]]:
+    # A FontConfiguration holds a Pango font map, which is not thread-safe and is
+    # slow to warm up (~20 ms a document): keep one per thread, with the working
+    # font declared once rather than once per document.
+    made = getattr(_threads, "fonts", None)
+    if made is None:
+        made = _threads.fonts = {}
+    if font not in made:
+        font_config = FontConfiguration()
+        sheets = [CSS(string=font_face_css(font), font_config=font_config)] if font else []
+        made[font] = (font_config, sheets)
+    return made[font]
 
 
 @functools.cache

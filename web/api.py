@@ -69,6 +69,14 @@ def show_instance(instance_id):
     return instance_schema.dump(instances.get_instance(get_session(), instance_id))
 
 
+@bp.post("/process-instances/<int:instance_id>/variables")
+@token_required
+def set_instance_variables(instance_id):
+    body = complete_task_schema.load(json_body())
+    instance = instances.set_variables(get_session(), instance_id, body["data"], actor=current_user())
+    return instance_schema.dump(instance)
+
+
 @bp.post("/process-instances/<int:instance_id>/retry")
 @token_required
 def retry_instance(instance_id):

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
-from . import schemas
+from . import contract_schemas, crm_schemas, schemas
 
 bp = Blueprint("openapi", __name__)
 
@@ -58,6 +59,12 @@ PATHS = {
         "get": _op("An instance with its tasks and history", {"200": _json("InstanceDetail")},
                    params=[_path_param("id", "integer")]),
     },
+    "/api/process-instances/{id}/variables": {
+        "post": _op("Merge data into a running instance (as Camunda's process variables)",
+                    {"200": _json("InstanceDetail")},
+                    body={"application/json": {"schema": "CompleteTask"}},
+                    params=[_path_param("id", "integer")]),
+    },
     "/api/process-instances/{id}/retry": {
         "post": _op("Run an instance in status error again (admins)", {"200": _json("InstanceDetail")},
                     params=[_path_param("id", "integer")]),
@@ -78,6 +85,60 @@ PATHS = {
         "post": _op("Complete the task with form data", {"200": _json("Task")},
                     body={"application/json": {"schema": "CompleteTask"}}, params=[_path_param("id")]),
     },
+    "/api/contracts": {
+        "post": _op("Draft a contract and render it to PDF/A-3b", {"201": _json("ContractDetail")},
+                    body={"application/json": {"schema": "DraftContract"}}),
+        "get": _op("Contracts, newest first", {"200": _json("Contract", many=True)},
+                   params=[_query("instance_id", "only this process instance's", "integer"),
+                           _query("customer", "part of the customer's name, any case"),
+                           _query("status", "rendered, sealed or completed"),
+                           _query("from", "created at or after (date or ISO 8601 time)"),
+                           _query("to", "created before; a bare date includes that day")]),
+    },
+    "/api/contracts/{id}": {"get": _op("A contract with its signatures, revisions and events",
+                                       {"200": _json("ContractDetail")},
+                                       params=[_path_param("id", "integer")])},
+    "/api/contracts/{id}/pdf": {
+        "get": _op("The newest revision (or `revision=N`) as PDF; records a view",
+                   {"200": {"description": "the PDF", "content": {"application/pdf": {
+                       "schema": {"type": "string", "format": "binary"}}}}},
+                   params=[_path_param("id", "integer"), _query("revision", "a revision number", "integer")]),
+    },
+    "/api/contracts/{id}/verify": {"get": _op("Verify the stored bytes of the newest revision",
+                                              {"200": _json("Verification")},
+                                              params=[_path_param("id", "integer")])},
+    "/api/contracts/verify": {
+        "post": _op("Verify an uploaded PDF (at most 20 MB)", {"200": _json("Verification")},
+                    body={"multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}}}}}),
+    },
+    "/api/contracts/{id}/seal": {"post": _op("Seal with the company's certification signature "
+                                             "(admins, group legal)", {"200": _json("ContractDetail")},
+                                             params=[_path_param("id", "integer")])},
+    "/api/contracts/{id}/sign": {
+        "post": _op("Sign for the customer, then complete (certificate of completion, B-LTA)",
+                    {"200": _json("ContractDetail")}, params=[_path_param("id", "integer")],
+                    body={"application/json": {"schema": "SignContract"},
+                          "multipart/form-data": {"schema": {"type": "object", "properties": {
+                              "name": {"type": "string"}, "email": {"type": "string"},
+                              "file": {"type": "string", "format": "binary"},
+                              "passphrase": {"type": "string"}}}}}),
+    },
+    "/api/signing/company-certificate": {
+        "post": _op("Make a PKCS#12 from a real CA the company's seal (admins)",
+                    {"200": _json("Certificate")},
+                    body={"multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}, "passphrase": {"type": "string"}}}}}),
+    },
+    "/api/signing/trust-roots": {
+        "post": _op("Trust a CA certificate, PEM or DER (admins)", {"201": _json("Certificate")},
+                    body={"multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}}}}}),
+    },
+    "/api/signing/revocations": {
+        "post": _op("Revoke a certificate of the internal CA (admins)", {"200": {"description": "revoked"}},
+                    body={"application/json": {"schema": "Revocation"}}),
+    },
 }
 
 
@@ -90,10 +151,13 @@ def build_spec() -> dict:
                                         "(`flask --app app token create NAME`)."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Definition", "Deployment", "Task", "TaskSummary", "InstanceDetail", "StartInstance",
-                 "CompleteTask"):
-        spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
+                 "CompleteTask", "Contract", "ContractDetail", "DraftContract", "SignContract",
+                 "Verification", "Certificate", "Revocation"):
+        module = schemas if hasattr(schemas, f"{name}Schema") else contract_schemas
+        spec.components.schema(name, schema=getattr(module, f"{name}Schema"))
     for path, operations in PATHS.items():
         spec.path(path=path, operations=operations)
+    _add_crm(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     return document
@@ -102,3 +166,25 @@ def build_spec() -> dict:
 @bp.get("/api/openapi.json")
 def openapi_document():
     return build_spec()
+
+
+def _add_crm(spec: APISpec) -> None:
+    """Add the CRM routes (web.crm) and their schemas, as web.crm_schemas lists them."""
+    for name, schema in crm_schemas.SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    paths: dict = {}
+    for path, method, summary, status, response, many, body, query in crm_schemas.ROUTES:
+        if response is None:
+            responses = {status: {"description": "done"}}
+        elif response == crm_schemas.REPORT:
+            responses = {status: {"description": "OK", "content": {"application/json": {
+                "schema": {"type": "object"}}}}}
+        else:
+            responses = {status: _json(response, many=many)}
+        params = [_path_param(name, "integer") for name in re.findall(r"{(\w+)}", path)]
+        params += [_query(name, text, "integer" if name.endswith("_id") or name in ("group_of", "months")
+                          else "string") for name, text in query]
+        content = {"application/json": {"schema": body}} if body else None
+        paths.setdefault(path, {})[method] = _op(summary, responses, body=content, params=params)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)

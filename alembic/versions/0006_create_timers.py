@@ -1,14 +1,14 @@
 """create timers
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0006"
-down_revision = "0004"  # relinked after 0005 lands
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+import crm.models  # noqa: F401  every domain's tables must be in Base.metadata
+import signing.models  # noqa: F401
 from engine import migrations
 from engine.db import Base, make_engine
 from tests.conftest import create_postgres_database, drop_postgres_database

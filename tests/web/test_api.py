@@ -249,3 +249,19 @@ def test_a_met_stage_gate_lets_the_deal_move_on(api):
     data = {"budget": 10, "decision_maker": "CFO", "timeline": "2026-12-24"}
     assert api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": data}).status_code == 200
     assert api["alice"].get(f"/api/process-instances/{instance['id']}").get_json()["status"] == "completed"
+
+
+def test_variables_set_from_outside_open_a_gate(api):
+    deploy(api["admin"], FIXTURES / "gated.bpmn")
+    instance = start(api["alice"], "gated")
+    task = open_task(api["alice"], instance["id"])
+    response = api["alice"].post(f"/api/process-instances/{instance['id']}/variables",
+                                 json={"data": {"budget": 99, "decision_maker": "CFO"}})
+    assert response.status_code == 200
+    assert [h["action"] for h in response.get_json()["history"]][-1] == "instance.variables_set"
+    done = api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": {"timeline": "2026-12-24"}})
+    assert done.status_code == 200, done.get_json()
+    shown = api["alice"].get(f"/api/process-instances/{instance['id']}").get_json()
+    assert (shown["status"], shown["data"]["budget"]) == ("completed", 99)
+    again = api["alice"].post(f"/api/process-instances/{instance['id']}/variables", json={"data": {"x": 1}})
+    assert again.status_code == 409

@@ -1,0 +1,14 @@
+"""The CRM domain beside the engine: companies, contacts, deals, tenders and reports. No Flask.
+
+The engine stays generic and imports nothing from here. Importing this package
+registers crm.tracking.on_persist as an engine instance listener, so every
+process step keeps the opportunity or tender of its instance up to date.
+"""
+from engine import instances as _instances
+
+from . import models, tracking
+
+if tracking.on_persist not in _instances.INSTANCE_LISTENERS:
+    _instances.INSTANCE_LISTENERS.append(tracking.on_persist)
+
+__all__ = ["models", "tracking"]

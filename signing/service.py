@@ -1,0 +1,359 @@
+"""Contracts from draft to an archived PDF both parties signed: what routes and the funnel call.
+
+Each step adds a revision to the write-once archive and events to the contract:
+draft_contract renders (rendered), seal_contract certifies with the company's
+seal (sealed), sign_as_customer adds the customer's signature (signed) and then
+the signed certificate of completion and the archival timestamp (completed).
+Services flush; the caller commits. The data dir is read here, at the edge.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit, settings
+from engine.db import is_postgresql, utcnow
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+
+from . import archive, drafts, fonts, keys, pades, render, verify
+from .certs import Identity, issuer_name, load_pkcs12, subject_name
+from .models import Contract, ContractEvent, ContractRevision
+from .render import Box
+
+MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_PKCS12_BYTES = 100 * 1024
+SEAL_GROUP = "legal"
+MAX_CERTIFICATE_EVENTS = 24  # what fits in the completion box; the archive keeps them all
+
+
+def draft_contract(session: Session, data: dict, actor, *, ip: str | None = None,
+                   data_dir: Path | None = None) -> Contract:
+    """Draft a contract from `data` and render it to PDF/A-3b; the first revision.
+
+    `data` holds customer, title, clauses [{title, text}], amount, and optionally
+    currency, parties [{role, name, address, representative, contact}],
+    number and instance_id.
+    """
+    folder = _data_dir(data_dir)
+    content = drafts.contract_data(session, data, _company_name(folder))
+    contract = Contract(number=content["number"], instance_id=content["instance_id"],
+                        customer=content["customer"], title=content["title"], data=content,
+                        layout={}, signatures=[], created_by_id=getattr(actor, "id", None),
+                        status="rendered")
+    session.add(contract)
+    session.flush()
+    _record(session, contract, "drafted", actor, ip=ip)
+    rendered = render.render_contract(content, font=fonts.ensure_working_font(folder))
+    contract.layout = {name: box.as_json() for name, box in rendered.layout.items()}
+    revision = _add_revision(contract, rendered.pdf, "rendered", folder)
+    _record(session, contract, "rendered", actor, ip=ip, sha256=revision.sha256,
+            pages=rendered.pages)
+    session.flush()
+    return contract
+
+
+def get_contract(session: Session, contract_id: int) -> Contract:
+    """Return the contract `contract_id`; raise NotFound otherwise."""
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(f"no contract {contract_id}")
+    return contract
+
+
+def list_contracts(session: Session, *, instance_id: int | None = None, customer: str | None = None,
+                   status: str | None = None, created_from: datetime | None = None,
+                   created_to: datetime | None = None) -> list[Contract]:
+    """Return contracts, newest first; `customer` matches part of the name, any case."""
+    query = select(Contract).order_by(Contract.created_at.desc(), Contract.id.desc())
+    if instance_id is not None:
+        query = query.where(Contract.instance_id == instance_id)
+    if customer:
+        query = query.where(Contract.customer.ilike(f"%{_escape_like(customer)}%", escape="\\"))
+    if status:
+        query = query.where(Contract.status == status)
+    if created_from is not None:
+        query = query.where(Contract.created_at >= created_from)
+    if created_to is not None:
+        query = query.where(Contract.created_at < created_to)
+    return list(session.scalars(query))
+
+
+def contract_pdf(session: Session, contract_id: int, actor, ip: str | None, *,
+                 revision: int | None = None, data_dir: Path | None = None
+                 ) -> tuple[Contract, ContractRevision, bytes]:
+    """Return a revision's bytes (the newest by default), checked against its hash; record the view."""
+    contract = get_contract(session, contract_id)
+    chosen = _revision(contract, revision)
+    data = archive.read(_archive_root(_data_dir(data_dir)), chosen.sha256)
+    _record(session, contract, "viewed", actor, ip=ip, revision=chosen.number, sha256=chosen.sha256)
+    session.flush()
+    return contract, chosen, data
+
+
+def seal_contract(session: Session, contract_id: int, actor, ip: str | None, *,
+                  data_dir: Path | None = None) -> Contract:
+    """Certify the contract with the company's seal: PAdES B-T, visible stamp, form filling allowed.
+
+    Raises:
+        Forbidden: unless `actor` is an admin or in the legal group (None: the system).
+        Conflict: when the contract is not freshly rendered.
+    """
+    if actor is not None and not (actor.is_admin or SEAL_GROUP in actor.group_names):
+        raise Forbidden(f"only admins and members of {SEAL_GROUP!r} may seal contracts")
+    folder = _data_dir(data_dir)
+    contract = _lock(session, contract_id)
+    _expect_status(contract, "rendered", "sealed")
+    seal, tsa = keys.load_identity(folder, "seal"), keys.load_identity(folder, "tsa")
+    layout = _layout(contract)
+    stamp = render.render_seal(seal.name, layout[pades.COMPANY], utcnow().strftime("%Y-%m-%d"),
+                               font=fonts.ensure_working_font(folder))
+    sealed = pades.certify(_latest_pdf(contract, folder), seal, tsa, layout, stamp,
+                           reason=f"合同 {contract.number} 电子签章 / Company seal",
+                           location=contract.data.get("place"))
+    revision = _add_revision(contract, sealed, "sealed", folder)
+    _set_status(contract, "sealed", sealed)
+    _record(session, contract, "sealed", actor, ip=ip, sha256=revision.sha256,
+            **_certificate_detail(seal))
+    session.flush()
+    return contract
+
+
+def sign_as_customer(session: Session, contract_id: int, signer_name: str, signer_email: str,
+                     actor, ip: str | None, pkcs12: bytes | None = None,
+                     passphrase: str | None = None, *, data_dir: Path | None = None) -> Contract:
+    """Sign for the customer, then complete: certificate of completion, DSS, archive timestamp.
+
+    The signer uses their own PKCS#12 when given, else a certificate the internal
+    CA issues for this person and this contract.
+
+    Raises:
+        Conflict: unless the contract is sealed and not signed yet.
+        InvalidInput: a bad PKCS#12, passphrase or certificate; TooLarge: PKCS#12 over 100 KB.
+    """
+    folder = _data_dir(data_dir)
+    contract = _lock(session, contract_id)
+    _expect_status(contract, "sealed", "signed by the customer")
+    signer = _customer_identity(folder, contract, signer_name, signer_email, pkcs12, passphrase)
+    tsa, who = keys.load_identity(folder, "tsa"), f"{signer_name} <{signer_email}>"
+    layout = _layout(contract)
+    appearance = render.render_appearance(
+        "signature.html", layout[pades.CUSTOMER], font=fonts.ensure_working_font(folder),
+        name=signer_name, email=signer_email,
+        when=utcnow().strftime("%Y-%m-%d %H:%M UTC"), **_certificate_detail(signer))
+    signed = pades.approve(_latest_pdf(contract, folder), pades.CUSTOMER, signer, tsa, appearance,
+                           reason=f"合同 {contract.number} 客户签署 / Signed by the customer")
+    revision = _add_revision(contract, signed, "signed", folder)
+    _record(session, contract, "signed", actor, actor_name=who, ip=ip, sha256=revision.sha256,
+            imported=pkcs12 is not None, **_certificate_detail(signer))
+    _complete(session, contract, signed, folder)
+    session.flush()
+    return contract
+
+
+def verify_contract(session: Session, contract_id: int, *, data_dir: Path | None = None) -> dict:
+    """Verify the newest revision's stored bytes as they are on disk."""
+    folder = _data_dir(data_dir)
+    contract = get_contract(session, contract_id)
+    latest = contract.latest_revision
+    data = archive.read_unchecked(_archive_root(folder), latest.sha256)
+    report = verify.verify_pdf(data, keys.trust(folder), file_name=f"{contract.number}.pdf")
+    if report["sha256"] != latest.sha256:
+        report["intact"] = report["trusted"] = False
+        report["problems"].insert(0, f"the archived file no longer matches its SHA-256 {latest.sha256}")
+    return {"id": contract.id, "instance_id": contract.instance_id, "status": contract.status,
+            "revision": latest.number, **report}
+
+
+def verify_pdf_bytes(data: bytes, *, file_name: str = "upload.pdf",
+                     data_dir: Path | None = None) -> dict:
+    """Verify any PDF the same way as an archived contract.
+
+    Raises:
+        TooLarge: over 20 MB; InvalidInput: not a PDF, naming `file_name`.
+    """
+    if len(data) > MAX_PDF_BYTES:
+        raise TooLarge(f"{file_name} is over {MAX_PDF_BYTES // (1024 * 1024)} MB",
+                       [{"message": "too large", "file": file_name}])
+    return verify.verify_pdf(data, keys.trust(_data_dir(data_dir)), file_name=file_name)
+
+
+def import_company_certificate(pkcs12: bytes, passphrase: str | None, actor, *,
+                               data_dir: Path | None = None) -> dict:
+    """Make a PKCS#12 from a real CA the company's seal (admins only)."""
+    _require_admin(actor, "import the company's certificate")
+    _check_pkcs12_size(pkcs12)
+    identity = keys.import_company_pkcs12(_data_dir(data_dir), pkcs12, passphrase)
+    return _certificate_summary(identity)
+
+
+def add_trust_root(certificate: bytes, actor, *, data_dir: Path | None = None) -> dict:
+    """Trust a CA certificate for signers' imported PKCS#12 files (admins only)."""
+    _require_admin(actor, "add trust roots")
+    if len(certificate) > MAX_PKCS12_BYTES:
+        raise TooLarge("a certificate file is at most 100 KB", [{"message": "too large", "field": "file"}])
+    cert = keys.add_trust_root(_data_dir(data_dir), certificate)
+    return _certificate_summary(Identity(None, cert))
+
+
+def revoke_certificate(serial: str, reason: str, actor, *, data_dir: Path | None = None) -> dict:
+    """Put a certificate of the internal CA on its CRL (admins only); `serial` is hex."""
+    _require_admin(actor, "revoke certificates")
+    try:
+        number = int(serial, 16)
+    except ValueError:
+        raise InvalidInput("serial must be hexadecimal", [{"message": "not hex", "field": "serial"}]) from None
+    crl = keys.revoke_certificate(_data_dir(data_dir), number, reason)
+    return {"serial": format(number, "x"), "reason": reason, "revoked": len(list(crl))}
+
+
+def _complete(session: Session, contract: Contract, signed: bytes, folder: Path) -> None:
+    seal, tsa = keys.load_identity(folder, "seal"), keys.load_identity(folder, "tsa")
+    box = _layout(contract)[pades.COMPLETION]
+    appearance = render.render_appearance("completion.html", box, font=fonts.ensure_working_font(folder),
+                                          **_certificate_of_completion(contract, signed))
+    certified = pades.approve(signed, pades.COMPLETION, seal, tsa, appearance,
+                              reason="签署完成证书 / Certificate of completion")
+    final = pades.archive_timestamp(certified, tsa, keys.trust(folder))
+    revision = _add_revision(contract, final, "completed", folder)
+    _set_status(contract, "completed", final)
+    _record(session, contract, "completed", None, actor_name="Dealflow", sha256=revision.sha256,
+            levels=[signature["level"] for signature in contract.signatures])
+
+
+def _certificate_of_completion(contract: Contract, signed: bytes) -> dict:
+    events = contract.events
+    shown = events[-MAX_CERTIFICATE_EVENTS:]
+    return {
+        "title": contract.title, "number": contract.number, "customer": contract.customer,
+        "issued_at": _stamp(utcnow()),
+        "revisions": [{"number": r.number, "kind": r.kind, "sha256": r.sha256, "size": r.size,
+                       "at": _stamp(r.created_at)} for r in contract.revisions],
+        "signatures": verify.describe_signatures(signed),
+        "events": [{"at": _stamp(e.at), "action": e.action, "actor": e.actor_name or "",
+                    "ip": e.ip or ""} for e in shown],
+        "omitted": len(events) - len(shown),
+    }
+
+
+def _customer_identity(folder: Path, contract: Contract, name: str, email: str,
+                       pkcs12: bytes | None, passphrase: str | None) -> Identity:
+    if not (name or "").strip() or "@" not in (email or ""):
+        field = "email" if (name or "").strip() else "name"
+        raise InvalidInput("the customer's signer needs a name and an e-mail address",
+                           [{"message": "required", "field": field}])
+    if pkcs12 is None:
+        return keys.issue_personal_certificate(folder, name.strip(), email.strip(), contract.number)
+    _check_pkcs12_size(pkcs12)
+    identity = load_pkcs12(pkcs12, passphrase)
+    pades.check_trusted(identity, keys.trust(folder))
+    return identity
+
+
+def _lock(session: Session, contract_id: int) -> Contract:
+    # Signing takes a moment; two clicks must not both seal. SQLite's writers
+    # queue already (BEGIN IMMEDIATE); PostgreSQL needs the row lock.
+    query = select(Contract).where(Contract.id == contract_id).execution_options(populate_existing=True)
+    if is_postgresql(session):
+        query = query.with_for_update(of=Contract)
+    contract = session.scalar(query)
+    if contract is None:
+        raise NotFound(f"no contract {contract_id}")
+    return contract
+
+
+def _expect_status(contract: Contract, status: str, doing: str) -> None:
+    if contract.status != status:
+        raise Conflict(f"contract {contract.number} is {contract.status}; only a {status} "
+                       f"contract can be {doing}")
+
+
+def _set_status(contract: Contract, status: str, pdf: bytes) -> None:
+    contract.status = status
+    contract.signatures = verify.describe_signatures(pdf)
+    contract.updated_at = utcnow()
+
+
+def _add_revision(contract: Contract, pdf: bytes, kind: str, folder: Path) -> ContractRevision:
+    sha256 = archive.store(_archive_root(folder), pdf)
+    revision = ContractRevision(number=len(contract.revisions) + 1, kind=kind, sha256=sha256,
+                                size=len(pdf), created_at=utcnow())
+    contract.revisions.append(revision)
+    return revision
+
+
+def _record(session: Session, contract: Contract, action: str, actor, *, actor_name: str | None = None,
+            ip: str | None = None, **detail) -> None:
+    # `at` is set here, not at flush: the certificate of completion reads it first.
+    contract.events.append(ContractEvent(action=action, at=utcnow(), actor_id=getattr(actor, "id", None),
+                                         actor_name=actor_name or getattr(actor, "name", None),
+                                         ip=ip, detail=detail))
+    if contract.instance_id is not None and action != "viewed":
+        audit.record(session, f"contract.{action}", actor=actor, instance_id=contract.instance_id,
+                     detail={"contract_id": contract.id, "number": contract.number, **detail})
+
+
+def _revision(contract: Contract, number: int | None) -> ContractRevision:
+    if number is None:
+        return contract.latest_revision
+    for revision in contract.revisions:
+        if revision.number == number:
+            return revision
+    raise NotFound(f"contract {contract.number} has no revision {number}")
+
+
+def _latest_pdf(contract: Contract, folder: Path) -> bytes:
+    return archive.read(_archive_root(folder), contract.latest_revision.sha256)
+
+
+def _layout(contract: Contract) -> dict[str, Box]:
+    return {name: Box.from_json(value) for name, value in contract.layout.items()}
+
+
+def _certificate_detail(identity: Identity) -> dict:
+    summary = _certificate_summary(identity)
+    return {"subject": summary["subject"], "issuer": summary["issuer"], "serial": summary["serial"]}
+
+
+def _certificate_summary(identity: Identity) -> dict:
+    cert = identity.cert
+    return {"subject": subject_name(cert), "issuer": issuer_name(cert),
+            "serial": format(cert.serial_number, "x"), "not_after": cert.not_valid_after_utc.isoformat()}
+
+
+def _require_admin(actor, doing: str) -> None:
+    if actor is not None and not actor.is_admin:
+        raise Forbidden(f"only admins may {doing}")
+
+
+def _check_pkcs12_size(pkcs12: bytes) -> None:
+    if len(pkcs12) > MAX_PKCS12_BYTES:
+        raise TooLarge("a PKCS#12 file is at most 100 KB", [{"message": "too large", "field": "file"}])
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    folder = Path(data_dir) if data_dir is not None else settings.data_dir()
+    # CRM_COMPANY_NAME names the company when its keys are first made; from
+    # then on the seal certificate does (an imported one included).
+    keys.ensure_keys(folder, os.environ.get("CRM_COMPANY_NAME", "Dealflow"))
+    fonts.ensure_working_font(folder)
+    return folder
+
+
+def _company_name(folder: Path) -> str:
+    return keys.load_identity(folder, "seal").name
+
+
+def _archive_root(folder: Path) -> Path:
+    return folder / "contracts"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

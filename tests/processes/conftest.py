@@ -1,0 +1,54 @@
+"""The people the bundled processes name, and the processes deployed."""
+import functools
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from engine import accounts
+from engine.scheduler import TimerScheduler
+from tests.processes.funnel import deploy_bundled, make_team
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch):
+    """Hash passwords cheaply: these tests authenticate with tokens and make many users."""
+    monkeypatch.setattr(accounts, "generate_password_hash",
+                        functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
+
+
+@pytest.fixture
+def people(app, client, fast_passwords):
+    """One Api per role (see tests.processes.funnel.make_team), nothing deployed yet."""
+    return make_team(app, client)
+
+
+@pytest.fixture
+def team(people):
+    """One Api per role, with both bundled processes deployed."""
+    deploy_bundled(people["admin"])
+    return people
+
+
+@pytest.fixture
+def live_team(live_app, fast_passwords):
+    """`team` on the app that commits for real, as timers need."""
+    people = make_team(live_app, live_app.test_client())
+    deploy_bundled(people["admin"])
+    return people
+
+
+@pytest.fixture
+def start_scheduler(live_app, database_url):
+    """Start a timer scheduler on the live app; stopped after the test."""
+    started = []
+
+    def start():
+        scheduler = TimerScheduler(live_app.extensions["session_factory"],
+                                   listen_url=database_url if "postgresql" in database_url else None)
+        scheduler.start()
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.shutdown()

@@ -1,0 +1,156 @@
+"""The contract API's shapes: what a request may carry and what a response shows."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from signing.models import STATUSES
+
+
+class Moment(fields.Field):
+    """A date (2026-11-25) or an ISO 8601 time, naive meaning UTC; a bare date as `to` includes its day."""
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.end_of_day = end_of_day
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError("a date such as 2026-11-25 or an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        if self.end_of_day and len(text) == 10:
+            moment += timedelta(days=1)
+        return moment
+
+
+class PartySchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(["company", "customer"]))
+    name = fields.String(load_default="", validate=validate.Length(max=255))
+    address = fields.String(load_default="", validate=validate.Length(max=500))
+    representative = fields.String(load_default="", validate=validate.Length(max=255))
+    contact = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class ClauseSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+
+
+class DraftContractSchema(Schema):
+    customer = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    clauses = fields.List(fields.Nested(ClauseSchema), required=True,
+                          validate=validate.Length(min=1, max=200))
+    amount = fields.Decimal(required=True, places=2, as_string=True, validate=validate.Range(min=0))
+    currency = fields.String(load_default="CNY", validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    parties = fields.List(fields.Nested(PartySchema), load_default=list,
+                          metadata={"description": "company and customer details; names default "
+                                                   "to the seal's company and `customer`"})
+    number = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+                           metadata={"description": "generated (DF-YYYYMMDD-XXXXXX) when absent"})
+    instance_id = fields.Integer(load_default=None, allow_none=True)
+    place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+
+
+class ContractQuerySchema(Schema):
+    instance_id = fields.Integer()
+    customer = fields.String(validate=validate.Length(min=1, max=255),
+                             metadata={"description": "part of the customer's name, any case"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    created_from = Moment(data_key="from", metadata={"description": "created at or after"})
+    created_to = Moment(data_key="to", end_of_day=True, metadata={"description": "created before; "
+                                                                  "a bare date includes that day"})
+
+
+class SignContractSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    passphrase = fields.String(load_default=None, allow_none=True,
+                               metadata={"description": "multipart only, with the PKCS#12 `file`"})
+
+
+class RevocationSchema(Schema):
+    serial = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{1,40}$"))
+    reason = fields.String(load_default="unspecified", validate=validate.OneOf(
+        ["unspecified", "key_compromise", "affiliation_changed", "superseded",
+         "cessation_of_operation", "certificate_hold", "privilege_withdrawn"]))
+
+
+class SignatureSchema(Schema):
+    signer = fields.String()
+    role = fields.String(metadata={"description": "company, customer, completion, or signer"})
+    signed_at = fields.String(allow_none=True, metadata={"description": "the RFC 3161 time"})
+    level = fields.String(allow_none=True, metadata={"description": "PAdES baseline level, e.g. B-LTA"})
+    field = fields.String()
+    issuer = fields.String()
+    serial = fields.String()
+    certification = fields.Boolean()
+
+
+class RevisionSchema(Schema):
+    number = fields.Integer()
+    kind = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class ContractEventSchema(Schema):
+    at = fields.DateTime()
+    action = fields.String()
+    actor = fields.String(attribute="actor_name", allow_none=True)
+    ip = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class ContractSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    sha256 = fields.String(allow_none=True, metadata={"description": "of the newest revision"})
+    customer = fields.String()
+    title = fields.String()
+    amount = fields.Function(lambda contract: contract.data.get("amount"))
+    currency = fields.Function(lambda contract: contract.data.get("currency"))
+    created_by = fields.Function(lambda c: c.created_by.name if c.created_by else None)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    signatures = fields.List(fields.Nested(SignatureSchema))
+
+
+class ContractDetailSchema(ContractSchema):
+    data = fields.Dict(metadata={"description": "what contract.json in the PDF holds"})
+    revisions = fields.List(fields.Nested(RevisionSchema))
+    events = fields.List(fields.Nested(ContractEventSchema))
+
+
+class VerificationSchema(Schema):
+    intact = fields.Boolean(metadata={"description": "every signature matches the bytes it signed"})
+    trusted = fields.Boolean(metadata={"description": "intact, and every signer chains to a trusted, "
+                                                      "unrevoked certificate"})
+    modified_after_signing = fields.Boolean(metadata={"description": "changed beyond signing, form "
+                                                                     "filling and validation data"})
+    signatures = fields.List(fields.Dict())
+    document_timestamps = fields.List(fields.Dict())
+    problems = fields.List(fields.String())
+    file = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    contract = fields.Dict(allow_none=True, metadata={"description": "the embedded contract.json"})
+    id = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    revision = fields.Integer()
+
+
+class CertificateSchema(Schema):
+    subject = fields.String()
+    issuer = fields.String()
+    serial = fields.String()
+    not_after = fields.String()

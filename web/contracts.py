@@ -1,0 +1,118 @@
+"""The contract routes: draft, seal, sign, download, verify. Routes parse, call one service, render."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from werkzeug.utils import secure_filename
+
+from engine.errors import InvalidInput
+from signing import service
+
+from .api import json_body
+from .auth import current_user, token_required
+from .contract_schemas import (CertificateSchema, ContractDetailSchema, ContractQuerySchema,
+                               ContractSchema, DraftContractSchema, RevocationSchema,
+                               SignContractSchema, VerificationSchema)
+from .db import get_session
+
+bp = Blueprint("contracts", __name__, url_prefix="/api")
+
+
+@bp.post("/contracts")
+@token_required
+def draft():
+    body = DraftContractSchema().load(json_body())
+    contract = service.draft_contract(get_session(), body, current_user(), ip=request.remote_addr)
+    return ContractDetailSchema().dump(contract), 201
+
+
+@bp.get("/contracts")
+@token_required
+def list_contracts():
+    query = ContractQuerySchema().load(request.args)
+    return ContractSchema(many=True).dump(service.list_contracts(get_session(), **query))
+
+
+@bp.get("/contracts/<int:contract_id>")
+@token_required
+def show(contract_id):
+    return ContractDetailSchema().dump(service.get_contract(get_session(), contract_id))
+
+
+@bp.get("/contracts/<int:contract_id>/pdf")
+@token_required
+def pdf(contract_id):
+    contract, revision, data = service.contract_pdf(get_session(), contract_id, current_user(),
+                                                    request.remote_addr,
+                                                    revision=request.args.get("revision", type=int))
+    response = Response(data, mimetype="application/pdf")
+    name = secure_filename(f"{contract.number}-r{revision.number}.pdf") or "contract.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.set_etag(revision.sha256)
+    return response
+
+
+@bp.get("/contracts/<int:contract_id>/verify")
+@token_required
+def verify(contract_id):
+    return VerificationSchema().dump(service.verify_contract(get_session(), contract_id))
+
+
+@bp.post("/contracts/verify")
+@token_required
+def verify_upload():
+    upload = _upload("file", "the PDF")
+    report = service.verify_pdf_bytes(upload.read(), file_name=upload.filename or "upload.pdf")
+    return VerificationSchema().dump(report)
+
+
+@bp.post("/contracts/<int:contract_id>/seal")
+@token_required
+def seal(contract_id):
+    contract = service.seal_contract(get_session(), contract_id, current_user(), request.remote_addr)
+    return ContractDetailSchema().dump(contract)
+
+
+@bp.post("/contracts/<int:contract_id>/sign")
+@token_required
+def sign(contract_id):
+    pkcs12 = None
+    if request.mimetype == "multipart/form-data":
+        body = SignContractSchema().load(request.form.to_dict())
+        pkcs12 = _upload("file", "the signer's PKCS#12").read() if "file" in request.files else None
+    else:
+        body = SignContractSchema().load(json_body())
+    contract = service.sign_as_customer(get_session(), contract_id, body["name"], body["email"],
+                                        current_user(), request.remote_addr, pkcs12=pkcs12,
+                                        passphrase=body["passphrase"])
+    return ContractDetailSchema().dump(contract)
+
+
+@bp.post("/signing/company-certificate")
+@token_required
+def import_company_certificate():
+    upload = _upload("file", "the company's PKCS#12")
+    summary = service.import_company_certificate(upload.read(), request.form.get("passphrase"),
+                                                 current_user())
+    return CertificateSchema().dump(summary)
+
+
+@bp.post("/signing/trust-roots")
+@token_required
+def add_trust_root():
+    summary = service.add_trust_root(_upload("file", "the CA certificate").read(), current_user())
+    return CertificateSchema().dump(summary), 201
+
+
+@bp.post("/signing/revocations")
+@token_required
+def revoke():
+    body = RevocationSchema().load(json_body())
+    return service.revoke_certificate(body["serial"], body["reason"], current_user())
+
+
+def _upload(name: str, what: str):
+    upload = request.files.get(name)
+    if upload is None:
+        message = f"send {what} as a multipart part named {name!r}"
+        raise InvalidInput(message, [{"message": message, "field": name}])
+    return upload

@@ -1,0 +1,202 @@
+"""The CRM routes: companies, contacts, deals and their committees, tenders, reports.
+
+Routes parse, call one crm service, render. Importing this module imports the
+crm package, which registers its instance listener with the engine.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from crm import companies, deals, reports, tenders
+
+from .api import json_body
+from .auth import current_user, token_required
+from .crm_schemas import (CommitteeMemberInSchema, CommitteeMemberSchema, CompanyGroupSchema, CompanyInSchema,
+                          CompanyPatchSchema, CompanySchema, ContactInSchema, ContactSchema,
+                          ConversionReportSchema, ListQuerySchema, OpportunityInSchema, OpportunitySchema,
+                          PeriodQuerySchema, TenderInSchema, TenderSchema)
+from .db import get_session
+
+bp = Blueprint("crm", __name__, url_prefix="/api")
+
+company_schema, companies_schema = CompanySchema(), CompanySchema(many=True)
+company_in_schema, company_patch_schema = CompanyInSchema(), CompanyPatchSchema(partial=True)
+group_schema = CompanyGroupSchema()
+contact_schema, contacts_schema = ContactSchema(), ContactSchema(many=True)
+contact_in_schema = ContactInSchema()
+deal_schema, deals_schema = OpportunitySchema(), OpportunitySchema(many=True)
+deal_in_schema = OpportunityInSchema()
+member_schema, members_schema = CommitteeMemberSchema(), CommitteeMemberSchema(many=True)
+member_in_schema = CommitteeMemberInSchema()
+tender_schema, tenders_schema, tender_in_schema = TenderSchema(), TenderSchema(many=True), TenderInSchema()
+conversion_schema = ConversionReportSchema()
+# Query parameters per route: any other parameter is refused with 422, naming it.
+company_query, contact_query = ListQuerySchema(only=("q", "parent_id")), ListQuerySchema(only=("company_id",))
+deal_query = ListQuerySchema(only=("outcome", "stage", "company_id", "group_of", "owner"))
+tender_query = ListQuerySchema(only=("outcome",))
+period_only = PeriodQuerySchema(only=("start", "end"))
+conversion_query = PeriodQuerySchema(only=("start", "end", "by", "process_key"))
+durations_query = PeriodQuerySchema(only=("start", "end", "process_key"))
+forecast_query = PeriodQuerySchema(only=("months",))
+
+
+def period_query(schema: PeriodQuerySchema) -> dict:
+    """Return a report's query parameters, validated, with `from` and `to` as a Period."""
+    args = schema.load(request.args)
+    return {"period": reports.Period(args.pop("start"), args.pop("end")), **args}
+
+
+# --- companies and contacts -----------------------------------------------------------------
+
+@bp.get("/companies")
+@token_required
+def list_companies():
+    query = company_query.load(request.args)
+    return companies_schema.dump(companies.list_companies(get_session(), name_contains=query["q"],
+                                                          parent_id=query["parent_id"]))
+
+
+@bp.post("/companies")
+@token_required
+def create_company():
+    body = company_in_schema.load(json_body())
+    return company_schema.dump(companies.create_company(get_session(), **body)), 201
+
+
+@bp.get("/companies/<int:company_id>")
+@token_required
+def show_company(company_id):
+    return company_schema.dump(companies.get_company(get_session(), company_id))
+
+
+@bp.patch("/companies/<int:company_id>")
+@token_required
+def update_company(company_id):
+    changes = company_patch_schema.load(json_body())
+    return company_schema.dump(companies.update_company(get_session(), company_id, changes))
+
+
+@bp.get("/companies/<int:company_id>/group")
+@token_required
+def show_company_group(company_id):
+    return group_schema.dump(companies.company_group(get_session(), company_id))
+
+
+@bp.get("/contacts")
+@token_required
+def list_contacts():
+    query = contact_query.load(request.args)
+    return contacts_schema.dump(companies.list_contacts(get_session(), company_id=query["company_id"]))
+
+
+@bp.post("/contacts")
+@token_required
+def create_contact():
+    body = contact_in_schema.load(json_body())
+    return contact_schema.dump(companies.create_contact(get_session(), **body)), 201
+
+
+@bp.get("/contacts/<int:contact_id>")
+@token_required
+def show_contact(contact_id):
+    return contact_schema.dump(companies.get_contact(get_session(), contact_id))
+
+
+# --- deals and their committees -------------------------------------------------------------
+
+@bp.get("/opportunities")
+@token_required
+def list_opportunities():
+    return deals_schema.dump(deals.list_opportunities(get_session(), **deal_query.load(request.args)))
+
+
+@bp.post("/opportunities")
+@token_required
+def open_opportunity():
+    body = deal_in_schema.load(json_body())
+    return deal_schema.dump(deals.open_deal(get_session(), actor=current_user(), **body)), 201
+
+
+@bp.get("/opportunities/<int:opportunity_id>")
+@token_required
+def show_opportunity(opportunity_id):
+    return deal_schema.dump(deals.get_opportunity(get_session(), opportunity_id))
+
+
+@bp.get("/opportunities/<int:opportunity_id>/committee")
+@token_required
+def list_committee(opportunity_id):
+    return members_schema.dump(deals.list_committee(get_session(), opportunity_id))
+
+
+@bp.post("/opportunities/<int:opportunity_id>/committee")
+@token_required
+def add_committee_member(opportunity_id):
+    body = member_in_schema.load(json_body())
+    return member_schema.dump(deals.add_committee_member(get_session(), opportunity_id, **body)), 201
+
+
+@bp.delete("/opportunities/<int:opportunity_id>/committee/<int:member_id>")
+@token_required
+def remove_committee_member(opportunity_id, member_id):
+    deals.remove_committee_member(get_session(), opportunity_id, member_id)
+    return "", 204
+
+
+# --- tenders --------------------------------------------------------------------------------
+
+@bp.get("/tenders")
+@token_required
+def list_tenders():
+    return tenders_schema.dump(tenders.list_tenders(get_session(), **tender_query.load(request.args)))
+
+
+@bp.post("/tenders")
+@token_required
+def open_tender():
+    body = tender_in_schema.load(json_body())
+    return tender_schema.dump(tenders.open_tender(get_session(), actor=current_user(), **body)), 201
+
+
+@bp.get("/tenders/<int:tender_id>")
+@token_required
+def show_tender(tender_id):
+    return tender_schema.dump(tenders.get_tender(get_session(), tender_id))
+
+
+# --- reports --------------------------------------------------------------------------------
+
+@bp.get("/reports/conversion")
+@token_required
+def conversion_report():
+    return conversion_schema.dump(reports.stage_conversion(get_session(), **period_query(conversion_query)))
+
+
+@bp.get("/reports/stage-durations")
+@token_required
+def stage_durations_report():
+    return reports.stage_durations(get_session(), **period_query(durations_query))
+
+
+@bp.get("/reports/pipeline")
+@token_required
+def pipeline_report():
+    return reports.weighted_pipeline(get_session())
+
+
+@bp.get("/reports/forecast")
+@token_required
+def forecast_report():
+    return reports.monthly_forecast(get_session(), **forecast_query.load(request.args))
+
+
+@bp.get("/reports/win-loss")
+@token_required
+def win_loss_report():
+    return reports.wins_and_losses(get_session(), **period_query(period_only))
+
+
+@bp.get("/reports/tender-win-rate")
+@token_required
+def tender_win_rate_report():
+    return reports.tender_win_rate(get_session(), **period_query(period_only))

@@ -1,0 +1,249 @@
+"""The shapes of the CRM routes (web.crm), and their entries in the OpenAPI document."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from crm.models import ATTITUDES, COMMITTEE_ROLES, OUTCOMES, TENDER_OUTCOMES
+
+ISO_DURATION = validate.Regexp(r"^P(?=[\dT])(\d+[YMWD])*(T(\d+(\.\d+)?[HMS])+)?$",
+                               error="an ISO 8601 duration such as P14D or PT12H")
+_name = validate.Length(min=1, max=255)
+
+
+class CompanySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    parent = fields.Function(lambda c: c.parent.name if c.parent else None)
+    industry = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CompanyInSchema(Schema):
+    name = fields.String(required=True, validate=_name)
+    parent_id = fields.Integer(allow_none=True, load_default=None)
+    industry = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=80))
+    city = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=80))
+
+
+class CompanyPatchSchema(CompanyInSchema):
+    """The same fields, each optional: load with partial=True, and only those sent change."""
+
+
+class CompanyGroupSchema(Schema):
+    company = fields.Nested(CompanySchema)
+    parents = fields.List(fields.Nested(CompanySchema), metadata={"description": "from the top of the group"})
+    subsidiaries = fields.List(fields.Dict(), metadata={
+        "description": "a tree: each {id, name, city, industry, subsidiaries}"})
+    company_count = fields.Integer(metadata={"description": "the company and all its subsidiaries"})
+    totals = fields.Dict(metadata={"description": "the group's deals: open (with weighted_amount), won, lost"})
+
+
+class ContactSchema(Schema):
+    id = fields.Integer()
+    company_id = fields.Integer()
+    company = fields.Function(lambda c: c.company.name)
+    name = fields.String()
+    title = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ContactInSchema(Schema):
+    company_id = fields.Integer(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    title = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
+    email = fields.Email(allow_none=True, load_default=None)
+    phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
+
+
+class OpportunitySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    instance_id = fields.Integer(metadata={"description": "the sales_funnel instance that runs the deal"})
+    status = fields.Function(lambda o: o.instance.status, metadata={"description": "of the instance"})
+    company_id = fields.Integer(allow_none=True)
+    company = fields.Function(lambda o: o.company.name if o.company else None)
+    owner = fields.Function(lambda o: o.owner.name if o.owner else None)
+    amount = fields.Integer(allow_none=True)
+    expected_close_date = fields.Date(allow_none=True)
+    stage = fields.String(allow_none=True)
+    probability = fields.Float()
+    weighted_amount = fields.Float()
+    outcome = fields.String(metadata={"description": "open, won (past contract signing) or lost"})
+    lost_reason = fields.String(allow_none=True)
+    lost_note = fields.String(allow_none=True)
+    win_reason = fields.String(allow_none=True)
+    tender_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class OpportunityInSchema(Schema):
+    company_id = fields.Integer(required=True)
+    name = fields.String(load_default=None, validate=_name)
+    amount = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    expected_close_date = fields.Date(load_default=None)
+    owner = fields.String(load_default=None, metadata={"description": "user name; default: the caller"})
+    stale_after = fields.String(load_default=None, validate=ISO_DURATION,
+                                metadata={"description": "reminder after this long in a stage (P14D)"})
+    escalate_after = fields.String(load_default=None, validate=ISO_DURATION,
+                                   metadata={"description": "escalation this long after the reminder (P7D)"})
+
+
+class CommitteeMemberSchema(Schema):
+    id = fields.Integer()
+    opportunity_id = fields.Integer()
+    contact_id = fields.Integer()
+    contact = fields.Function(lambda m: m.contact.name)
+    contact_title = fields.Function(lambda m: m.contact.title)
+    role = fields.String()
+    influence = fields.Float()
+    attitude = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class CommitteeMemberInSchema(Schema):
+    contact_id = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(COMMITTEE_ROLES))
+    influence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    attitude = fields.String(load_default="neutral", validate=validate.OneOf(ATTITUDES))
+    note = fields.String(allow_none=True, load_default=None)
+
+
+class TenderSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    instance_id = fields.Integer(metadata={"description": "the tender instance"})
+    status = fields.Function(lambda t: t.instance.status)
+    company_id = fields.Integer(allow_none=True)
+    company = fields.Function(lambda t: t.company.name if t.company else None)
+    owner = fields.Function(lambda t: t.owner.name if t.owner else None)
+    stage = fields.String(allow_none=True)
+    outcome = fields.String(metadata={"description": "open, no_bid, missed, won or lost"})
+    budget = fields.Integer(allow_none=True)
+    registration_deadline = fields.Date(allow_none=True)
+    questions_deadline = fields.Date(allow_none=True)
+    submission_deadline = fields.Date(allow_none=True)
+    opening_date = fields.Date(allow_none=True)
+    award_date = fields.Date(allow_none=True)
+    bid_score = fields.Integer(allow_none=True)
+    bid_price = fields.Integer(allow_none=True)
+    decision_reason = fields.String(allow_none=True,
+                                    metadata={"description": "the director's, below the threshold"})
+    awarded_amount = fields.Integer(allow_none=True)
+    winner = fields.String(allow_none=True)
+    winning_price = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class TenderInSchema(Schema):
+    company_id = fields.Integer(load_default=None)
+    buyer = fields.String(load_default=None, validate=_name)
+    title = fields.String(load_default=None, validate=_name)
+    owner = fields.String(load_default=None)
+    submission_due = fields.AwareDateTime(load_default=None, metadata={
+        "description": "the exact moment bids close; default 17:00 Beijing time on the submission date"})
+
+    @validates_schema
+    def _names_the_buyer(self, data, **kwargs):
+        if data.get("company_id") is None and not data.get("buyer"):
+            raise ValidationError("give company_id or buyer", "buyer")
+
+
+class PeriodQuerySchema(Schema):
+    start = fields.Date(data_key="from", load_default=None)
+    end = fields.Date(data_key="to", load_default=None, metadata={"description": "exclusive"})
+    by = fields.String(load_default=None, validate=validate.OneOf(("month", "quarter")))
+    process_key = fields.String(load_default="sales_funnel",
+                                validate=validate.OneOf(("sales_funnel", "tender")))
+    months = fields.Integer(load_default=6, validate=validate.Range(min=1, max=36))
+
+
+class ListQuerySchema(Schema):
+    q = fields.String(load_default=None)
+    parent_id = fields.Integer(load_default=None)
+    company_id = fields.Integer(load_default=None)
+    group_of = fields.Integer(load_default=None)
+    owner = fields.String(load_default=None)
+    stage = fields.String(load_default=None)
+    outcome = fields.String(load_default=None, validate=validate.OneOf(sorted({*OUTCOMES, *TENDER_OUTCOMES})))
+
+
+class StageConversionSchema(Schema):
+    stage = fields.String()
+    entered = fields.Integer()
+    moved_on = fields.Integer(metadata={"description": "left other than lost: to the next stage or the end"})
+    lost = fields.Integer()
+    open = fields.Integer()
+    conversion_rate = fields.Float(allow_none=True, metadata={"description": "moved_on / entered"})
+    loss_rate = fields.Float(allow_none=True)
+
+
+class ConversionReportSchema(Schema):
+    process_key = fields.String()
+    start = fields.String(data_key="from", attribute="from", allow_none=True)
+    end = fields.String(data_key="to", attribute="to", allow_none=True)
+    stages = fields.List(fields.Nested(StageConversionSchema))
+    overall = fields.Dict(metadata={"description": "entered, won, lost, open, win_rate, loss_rate"})
+    periods = fields.List(fields.Dict(), metadata={"description": "with ?by=month|quarter: "
+                                                   "{period, stages, overall} each"})
+
+
+SCHEMAS = {"Company": CompanySchema, "CompanyIn": CompanyInSchema, "CompanyGroup": CompanyGroupSchema,
+           "Contact": ContactSchema, "ContactIn": ContactInSchema, "Opportunity": OpportunitySchema,
+           "OpportunityIn": OpportunityInSchema, "CommitteeMember": CommitteeMemberSchema,
+           "CommitteeMemberIn": CommitteeMemberInSchema, "Tender": TenderSchema, "TenderIn": TenderInSchema,
+           "ConversionReport": ConversionReportSchema}
+
+_PERIOD = [("from", "first day, YYYY-MM-DD"), ("to", "day after the last, YYYY-MM-DD")]
+REPORT = "Report"  # a JSON object, described per route
+
+# path, method, summary, status, response schema (or REPORT), is a list, request schema, query parameters
+ROUTES = [
+    ("/api/companies", "get", "Companies by name", "200", "Company", True, None,
+     [("q", "name contains"), ("parent_id", "direct subsidiaries of")]),
+    ("/api/companies", "post", "Add a company, optionally under a parent", "201", "Company", False, "CompanyIn",
+     []),
+    ("/api/companies/{id}", "get", "A company", "200", "Company", False, None, []),
+    ("/api/companies/{id}", "patch", "Change a company (a parent inside its own group is refused)", "200",
+     "Company", False, "CompanyIn", []),
+    ("/api/companies/{id}/group", "get", "The company with all its subsidiaries, any depth, and their deals",
+     "200", "CompanyGroup", False, None, []),
+    ("/api/contacts", "get", "Contacts", "200", "Contact", True, None, [("company_id", "of this company")]),
+    ("/api/contacts", "post", "Add a contact", "201", "Contact", False, "ContactIn", []),
+    ("/api/contacts/{id}", "get", "A contact", "200", "Contact", False, None, []),
+    ("/api/opportunities", "get", "Deals", "200", "Opportunity", True, None,
+     [("outcome", "open, won or lost"), ("stage", "current stage"), ("company_id", "of this company"),
+      ("group_of", "of this company or any subsidiary"), ("owner", "user name")]),
+    ("/api/opportunities", "post", "Open a deal: starts a sales_funnel instance", "201", "Opportunity", False,
+     "OpportunityIn", []),
+    ("/api/opportunities/{id}", "get", "A deal", "200", "Opportunity", False, None, []),
+    ("/api/opportunities/{id}/committee", "get", "The deal's decision committee", "200", "CommitteeMember",
+     True, None, []),
+    ("/api/opportunities/{id}/committee", "post", "Add a contact to the decision committee", "201",
+     "CommitteeMember", False, "CommitteeMemberIn", []),
+    ("/api/opportunities/{id}/committee/{member_id}", "delete", "Take a member off the committee", "204",
+     None, False, None, []),
+    ("/api/tenders", "get", "Tenders", "200", "Tender", True, None,
+     [("outcome", "open, no_bid, missed, won or lost")]),
+    ("/api/tenders", "post", "Follow a tender: starts a tender instance", "201", "Tender", False, "TenderIn",
+     []),
+    ("/api/tenders/{id}", "get", "A tender with its milestone dates", "200", "Tender", False, None, []),
+    ("/api/reports/conversion", "get", "Stage conversion: entered, moved on, lost, per stage and overall",
+     "200", "ConversionReport", False, None,
+     [*_PERIOD, ("by", "month or quarter: also per period"), ("process_key", "sales_funnel or tender")]),
+    ("/api/reports/stage-durations", "get", "Average days in each stage", "200", REPORT, False, None,
+     [*_PERIOD, ("process_key", "sales_funnel or tender")]),
+    ("/api/reports/pipeline", "get", "Open deals per stage, amount × stage probability", "200", REPORT, False,
+     None, []),
+    ("/api/reports/forecast", "get", "Monthly forecast of closing amounts from the weighted pipeline", "200",
+     REPORT, False, None, [("months", "how many months from this one (default 6)")]),
+    ("/api/reports/win-loss", "get", "Deals won and lost, by reason", "200", REPORT, False, None, _PERIOD),
+    ("/api/reports/tender-win-rate", "get", "Tender outcomes, win rate of bids, who won when we lost", "200",
+     REPORT, False, None, _PERIOD),
+]

@@ -1,0 +1,89 @@
+"""The web pages people work in: server-rendered Jinja2 over the same services as the API.
+
+One blueprint, `bp`, split by screen: `account` (login, logout, password,
+language), `inbox` (tasks and their forms), `processes` (upload, versions,
+diagrams, start), `instances`, `contracts` (the archive), `pipeline` (the board)
+and `vendor` (bpmn-js and Chart.js from node_modules). A person is known by the
+session cookie; every form carries a CSRF token (CSRFProtect, set up in app.py).
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, g, redirect, request, session, url_for
+
+from engine import accounts
+
+from .. import i18n
+from ..db import get_session
+
+bp = Blueprint("pages", __name__, template_folder="../templates", static_folder="../static",
+               static_url_path="/assets")
+
+
+def password_stamp(user) -> str:
+    """Return a short fingerprint of the user's password hash: a new password ends old sessions."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def page_user():
+    """Return the logged-in user of this request, or None."""
+    if "page_user" not in g:
+        user = None
+        user_id = session.get("user_id")
+        if user_id is not None:
+            user = accounts.find_user_by_id(get_session(), user_id)
+            if user is not None and session.get("stamp") != password_stamp(user):
+                user = None
+        g.page_user = user
+    return g.page_user
+
+
+def login_required(view):
+    """Send people who are not logged in to the login page, and back here afterwards."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if page_user() is None:
+            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None, default: str = "pages.inbox") -> str:
+    """Return `target` when it is a path on this site, else the URL of `default`."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for(default)
+
+
+def back(default: str = "pages.inbox") -> str:
+    """Return where a form should lead back to: its `next` field, the referrer, or `default`."""
+    target = request.form.get("next") or request.referrer
+    if target:
+        parts = urlsplit(target)
+        if parts.netloc and parts.netloc != request.host:
+            target = None
+        elif parts.netloc:
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(target, default)
+
+
+@bp.app_context_processor
+def page_globals():
+    return {"current_user": page_user() if _has_request_user() else None,
+            "locale": i18n.current_locale(), "locales": i18n.LOCALES}
+
+
+def _has_request_user() -> bool:
+    # Error pages of /api requests render no user menu and must not touch the session cookie.
+    return not request.path.startswith("/api")
+
+
+from . import account, contracts, inbox, instances, pipeline, processes, vendor  # noqa: E402,F401

@@ -1,0 +1,75 @@
+"""The home screen: the task inbox, a task with its form and diagram, claim, unclaim, complete."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from engine import tasks
+from engine.db import utcnow
+from engine.errors import InvalidInput
+
+from ..db import get_session
+from ..i18n import gettext as _
+from . import back, bp, login_required, page_user
+from .diagram import instance_diagram
+from .inbox_view import InboxQuery, build_inbox, customer_of, is_overdue
+from .task_forms import form_data, form_fields
+
+
+@bp.get("/")
+@login_required
+def inbox():
+    query = InboxQuery.from_args(request.args)
+    rows = tasks.list_open_tasks(get_session(), page_user())
+    now = utcnow()
+    return render_template("inbox.html", inbox=build_inbox(rows, page_user(), query, now),
+                           query=query, now=now, customer_of=customer_of, is_overdue=is_overdue)
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def task(task_id):
+    row = tasks.get_task(get_session(), task_id)
+    return render_task(row, values={}, problems=[])
+
+
+def render_task(row, values: dict, problems: list[dict], status: int = 200):
+    """Render a task's page: its form filled with `values`, its problems inline and as a checklist."""
+    gates = [p["message"] for p in problems if p.get("gate")]
+    general = [p["message"] for p in problems if not p.get("gate") and not p.get("field")]
+    return render_template(
+        "task.html", task=row, fields=form_fields(row.form or {}, values, problems), gates=gates,
+        general_problems=general, may_work=tasks.may_work_on(page_user(), row),
+        diagram=instance_diagram(row.instance), customer=customer_of(row),
+        is_overdue=is_overdue(row, utcnow())), status
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id):
+    row = tasks.claim_task(get_session(), task_id, actor=page_user())
+    flash(_("You took “{title}”.", title=row.title), "success")
+    return redirect(back())
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id):
+    row = tasks.unclaim_task(get_session(), task_id, actor=page_user())
+    flash(_("“{title}” is back with its group.", title=row.title), "info")
+    return redirect(back())
+
+
+@bp.post("/tasks/<task_id>/complete")
+@login_required
+def complete(task_id):
+    row = tasks.get_task(get_session(), task_id)
+    data = form_data(row.form or {}, request.form)
+    try:
+        done = tasks.complete_task(get_session(), task_id, data, actor=page_user())
+    except InvalidInput as exc:
+        return render_task(row, values=request.form.to_dict(), problems=exc.problems, status=422)
+    flash(_("“{title}” is done.", title=done.title), "success")
+    following = tasks.list_open_tasks(get_session(), page_user(), instance_id=done.instance_id)
+    if following:
+        return redirect(url_for("pages.task", task_id=following[0].id))
+    return redirect(url_for("pages.instance", instance_id=done.instance_id))

@@ -1,0 +1,48 @@
+"""An instance: its diagram, stage progress, data, history timeline, open tasks, timers, errors."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from engine import instances
+from engine.db import utcnow
+from signing import service as contracts
+
+from ..db import get_session
+from ..i18n import gettext as _
+from . import bp, login_required, page_user
+from .diagram import instance_diagram
+
+
+def stage_steps(instance) -> list[dict]:
+    """Return the definition's stages, each marked done, current or todo for the progress bar."""
+    stages = list(instance.definition.stages or [])
+    if instance.stage and instance.stage not in stages:
+        stages.append(instance.stage)
+    current = stages.index(instance.stage) if instance.stage in stages else -1
+    is_finished = instance.status == "completed"
+    return [{"name": name, "state": "done" if index < current or (is_finished and index <= current)
+             else "current" if index == current else "todo"}
+            for index, name in enumerate(stages)]
+
+
+@bp.get("/instances/<int:instance_id>")
+@login_required
+def instance(instance_id):
+    found = instances.get_instance(get_session(), instance_id)
+    return render_template("instance.html", instance=found, steps=stage_steps(found),
+                           diagram=instance_diagram(found), now=utcnow(),
+                           open_tasks=[t for t in found.tasks if t.status == "open"],
+                           history=list(reversed(found.history)),
+                           task_titles={t.id: t.title for t in found.tasks},
+                           contracts=contracts.list_contracts(get_session(), instance_id=instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/retry")
+@login_required
+def retry(instance_id):
+    retried = instances.retry_instance(get_session(), instance_id, actor=page_user())
+    if retried.status == "error":
+        flash(_("The retry failed again: {message}", message=retried.error_message), "error")
+    else:
+        flash(_("The instance runs again."), "success")
+    return redirect(url_for("pages.instance", instance_id=instance_id))

@@ -1,0 +1,30 @@
+// Show every <time datetime> in the reader's own time zone (the server writes UTC).
+(function () {
+  "use strict";
+  var pad = function (n) { return String(n).padStart(2, "0"); };
+  document.querySelectorAll("time[datetime]").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when)) { return; }
+    el.title = el.textContent;
+    el.textContent = when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) +
+      " " + pad(when.getHours()) + ":" + pad(when.getMinutes());
+  });
+  // On a narrow screen the stage bar scrolls sideways: keep the current stage in view.
+  function centreStage() {
+    document.querySelectorAll(".stages").forEach(function (bar) {
+      var done = bar.querySelectorAll(".stage-done");
+      var current = bar.querySelector(".stage-current") || done[done.length - 1];
+      if (current) { bar.scrollLeft = current.offsetLeft - (bar.clientWidth - current.clientWidth) / 2; }
+    });
+  }
+  centreStage();
+  window.addEventListener("resize", centreStage);
+  // A second click on a submit button must not send the form twice.
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      setTimeout(function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      }, 0);
+    });
+  });
+})();
