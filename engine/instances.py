@@ -233,7 +233,9 @@ def _close_stage_visit(session: Session, instance: ProcessInstance) -> None:
 
 
 def _visible_data(workflow: BpmnWorkflow) -> dict:
-    source = workflow.last_task or workflow.task_tree
+    # The work people face now carries the newest data (variables set from outside included).
+    ready = workflow.get_next_task(state=TaskState.READY, manual=True)
+    source = ready or workflow.last_task or workflow.task_tree
     data = {k: v for k, v in source.data.items() if k != "data_objects"}
     return json.loads(json.dumps(data, default=str))
 

@@ -234,7 +234,10 @@ def form_problems(schema: dict, data) -> list[dict]:
         return [{"message": "must be an object", "field": "data"}]
     if len(json.dumps(data, default=str)) > instances.MAX_DATA_BYTES:
         return [{"message": f"at most {instances.MAX_DATA_BYTES} bytes as JSON", "field": "data"}]
-    problems = []
+    fields = (schema or {}).get("properties") or {}
+    # Facts a gate relies on (a signed contract, an approval) come from integrations as
+    # process variables; a form may only carry its own fields, or it could forge them.
+    problems = [{"message": "not a field of this form", "field": key} for key in data if key not in fields]
     validator = Draft202012Validator(schema or {}, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for error in validator.iter_errors(data):
         if error.validator == "required":

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, settings
+from engine import audit, instances, settings
 from engine.db import is_postgresql, utcnow
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 
@@ -151,7 +151,20 @@ def sign_as_customer(session: Session, contract_id: int, signer_name: str, signe
             imported=pkcs12 is not None, **_certificate_detail(signer))
     _complete(session, contract, signed, folder)
     session.flush()
+    _report_to_process(session, contract, folder)
     return contract
+
+
+def _report_to_process(session: Session, contract: Contract, folder: Path) -> None:
+    # The funnel's 合同签署 gate opens on this fact, and only once both signatures verify.
+    if contract.instance_id is None:
+        return
+    report = verify_contract(session, contract.id, data_dir=folder)
+    roles = {s.get("role") for s in report.get("signatures", [])}
+    if (report["intact"] and report["trusted"] and not report["modified_after_signing"]
+            and {"company", "customer"} <= roles):
+        instances.set_variables(session, contract.instance_id,
+                                {"contract_id": contract.id, "contract_signed_by_both": True}, actor=None)
 
 
 def verify_contract(session: Session, contract_id: int, *, data_dir: Path | None = None) -> dict:

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 from werkzeug.utils import secure_filename
 
 from engine.errors import InvalidInput
-from signing import service
+from signing import funnel, service
 
 from .api import json_body
 from .auth import current_user, token_required
@@ -70,6 +70,13 @@ def verify_upload():
 def seal(contract_id):
     contract = service.seal_contract(get_session(), contract_id, current_user(), request.remote_addr)
     return ContractDetailSchema().dump(contract)
+
+
+@bp.post("/process-instances/<int:instance_id>/contract")
+@token_required
+def draft_for_deal(instance_id):
+    contract = funnel.draft_for_instance(get_session(), instance_id, current_user(), ip=request.remote_addr)
+    return ContractDetailSchema().dump(contract), 201
 
 
 @bp.post("/contracts/<int:contract_id>/sign")

@@ -115,6 +115,10 @@ PATHS = {
     "/api/contracts/{id}/seal": {"post": _op("Seal with the company's certification signature "
                                              "(admins, group legal)", {"200": _json("ContractDetail")},
                                              params=[_path_param("id", "integer")])},
+    "/api/process-instances/{id}/contract": {
+        "post": _op("Draft the deal's contract from its data and seal it (admins, group legal)",
+                    {"201": _json("ContractDetail")}, params=[_path_param("id", "integer")]),
+    },
     "/api/contracts/{id}/sign": {
         "post": _op("Sign for the customer, then complete (certificate of completion, B-LTA)",
                     {"200": _json("ContractDetail")}, params=[_path_param("id", "integer")],

@@ -96,8 +96,9 @@ FUNNEL_WORK = [
     ], [("已商定成交金额 The agreed amount is set", "agreed_amount > 0"),
         ("已填写折扣（无折扣填 0） The discount is stated (0 for none)", "discount_percent >= 0"),
         ("已约定付款条件 Payment terms are agreed", "not empty payment_terms")]),
-    ("contract", "合同签署", "sign_contract", "Sign the contract", "legal", [
-        Field("contract_signed_by_both", "双方已签署 Signed by both parties", "boolean"),
+    # Legal drafts and seals the contract from the deal in the archive, the customer signs
+    # there; the archive sets contract_signed_by_both once both signatures verify.
+    ("contract", "合同签署", "sign_contract", "Get the contract signed by both parties", "legal", [
         Field("signed_on", "签署日期 Signed on", "date"),
         Field("win_reason", "赢单原因 Why we won", "enum", values=[
             ("price", "价格 Price"), ("solution", "方案 Solution fit"),

@@ -15,7 +15,7 @@ GOOD_DATA = {
     "design_solution": {"solution_summary": "Cloud CRM, 200 seats, 3 years", "amount": 480000},
     "negotiate": {"discount_percent": 5, "agreed_amount": 456000, "payment_terms": "30 % upfront",
                   "expected_close_date": "2027-02-01"},
-    "sign_contract": {"contract_signed_by_both": True, "signed_on": "2027-02-01", "win_reason": "solution"},
+    "sign_contract": {"signed_on": "2027-02-01", "win_reason": "solution"},
     "deliver": {"customer_accepted": True, "accepted_on": "2027-04-01"},
     "after_sales": {"satisfaction": 5},
 }
@@ -74,11 +74,24 @@ def open_deal(team: dict, company: str = "华为", **body) -> dict:
     return response.get_json()
 
 
+def report_signed_by_both(team: dict, instance_id: int) -> None:
+    """Record, as the contract archive does once both signatures verify, that the contract is signed.
+
+    tests/processes/test_contract_signing.py signs for real; the other funnel tests
+    take this integration step as given, through the process-variables API.
+    """
+    response = team["admin"].post(f"/api/process-instances/{instance_id}/variables",
+                                  json={"data": {"contract_signed_by_both": True}})
+    assert response.status_code == 200, response.get_json()
+
+
 def drive_funnel(team: dict, instance_id: int, until: str | None = None) -> None:
     """Complete each stage's work with data that meets its gates, up to the task `until`."""
     for name in FUNNEL_TASKS:
         if name == until:
             return
+        if name == "sign_contract":
+            report_signed_by_both(team, instance_id)
         complete(team, instance_id, name, GOOD_DATA[name])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.processes.funnel import (FUNNEL_TASKS, GOOD_DATA, LOST, STAGES, complete, drive_funnel,
-                                    gate_messages, open_deal, open_tasks, show)
+                                    gate_messages, open_deal, open_tasks, report_signed_by_both, show)
 
 
 def test_a_deal_is_won_through_all_seven_stages(team):
@@ -15,6 +15,8 @@ def test_a_deal_is_won_through_all_seven_stages(team):
     for name in FUNNEL_TASKS:
         task = open_tasks(team["admin"], deal["instance_id"])[name]
         groups[name] = task["groups"]
+        if name == "sign_contract":
+            report_signed_by_both(team, deal["instance_id"])
         complete(team, deal["instance_id"], name, GOOD_DATA[name])
     assert groups == {"qualify_lead": ["sales"], "confirm_needs": ["sales"], "design_solution": ["sales"],
                       "negotiate": ["sales"], "sign_contract": ["legal"], "deliver": ["delivery"],
@@ -85,12 +87,14 @@ def test_each_stage_gate_refuses_with_every_unmet_criterion_and_the_task_stays_o
     assert gate_messages(body) == GATES[task]
     assert all(e["element_id"] == task for e in body["errors"])
     assert task in open_tasks(team["admin"], deal["id"])
+    if task == "sign_contract":
+        report_signed_by_both(team, deal["id"])
     complete(team, deal["id"], task, GOOD_DATA[task])
 
 
 @pytest.mark.parametrize("task, data, unmet", [
     ("confirm_needs", {**GOOD_DATA["confirm_needs"], "budget": 0}, {"预算已确认 The budget is confirmed"}),
-    ("sign_contract", {"contract_signed_by_both": False}, {"合同已由双方签署 The contract is signed by both parties"}),
+    ("sign_contract", {"signed_on": "2027-02-01"}, {"合同已由双方签署 The contract is signed by both parties"}),
     ("deliver", {"customer_accepted": False, "delivery_note": "training pending"},
      {"客户已验收 The customer has accepted the delivery"}),
 ])

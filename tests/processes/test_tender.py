@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.processes.funnel import (BID_WORK, LOW_SCORES, TO_AWARD, complete, drive_tender, gate_messages,
-                                    open_tasks, open_tender, show)
+                                    open_tasks, open_tender, report_signed_by_both, show)
 
 
 
@@ -23,7 +23,8 @@ def test_a_won_tender_leads_into_the_sales_funnel_at_contract_signing(team, sess
     from crm import models, tracking
     with session_factory() as session:  # a second save of the won tender starts nothing more
         assert tracking.open_deal_for_won_tender(session, session.get(models.Tender, tender["id"])) is None
-    complete(team, deal["instance_id"], "sign_contract", {"contract_signed_by_both": True})
+    report_signed_by_both(team, deal["instance_id"])
+    complete(team, deal["instance_id"], "sign_contract", {})
     assert team["sales"].get(f"/api/opportunities/{deal['id']}").get_json()["outcome"] == "won"
 
 
