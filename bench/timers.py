@@ -6,12 +6,16 @@ Run with `.venv/bin/python -m bench.timers`. It prints:
    timer at `${due}`, then the end) all due at the same moment T, fired by real
    worker processes (`python -m flask --app app worker`), once with 1 worker and
    once, on a fresh database, with 2. The instances are created first, in
-   transactions of 100 through `engine.instances.start_instance` (setup, not
-   timed), T is chosen a little after creation ends, and the workers are started
-   and waiting before T. Timed: from T until every instance is completed, taken
+   transactions of 100 through `engine.instances.start_instance`, by 2 processes
+   (setup, not timed); T is chosen a little after creation ends (from a calibrated
+   rate; if the machine gets busier and creation would overrun T, the run starts
+   again on a fresh database with more time), and the workers are started and
+   waiting before T. Timed: from T until every instance is completed, taken
    from the database (the latest `process_instances.ended_at`, written in the
    firing transaction); the polling that notices the end is reported too. Also
-   the ratio 1-worker time / 2-worker time.
+   the ratio 1-worker time / 2-worker time, and where the CPU went during the
+   burst (workers, this database's PostgreSQL backends, everything else): on a
+   shared machine other processes skew the times, and the figures say so.
 2. Duplicates: `timer.fired` audit entries per instance; sum(count - 1) must be 0.
 3. Lag from due time to fired: for each `timer.fired` audit entry, its `at` (set
    when the firing transaction writes it) minus the `due_at` it records; p50 and
@@ -65,7 +69,7 @@ CREATORS = 2              # processes creating the burst's instances (setup only
 WARM_UP = 20              # instances started and rolled back in each creating process first
 CREATION_MARGIN = 1.3     # T = creation estimate x this ...
 READY_ALLOWANCE = 3.0     # ... + seconds for the workers to start and wait
-READY_MINIMUM = 2.0       # creation must end this long before T, else it starts again ...
+READY_MINIMUM = 1.0       # creation must end this long before T, else it starts again ...
 ATTEMPTS = 3              # ... at most this many times, with more time each
 SPARSE = 200              # figure 3b: timers ...
 SPARSE_INTERVAL = 0.1     # ... due one every this many seconds
@@ -98,24 +102,25 @@ def say(message: str) -> None:
 
 
 def cpu_times() -> tuple[float, float] | None:
-    """(busy, total) jiffies of the whole machine from /proc/stat; None where there is none.
+    """(busy, steal) jiffies of the whole machine from /proc/stat; None where there is none.
 
-    Busy is user + nice + system + irq + softirq: not idle, iowait, steal (the
-    hypervisor's) nor guest (already in user).
+    Busy is user + nice + system + irq + softirq: not idle, iowait, guest (already in
+    user) nor steal, the time the hypervisor gave our virtual CPUs to someone else.
     """
     try:
         fields = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     except OSError:
         return None
     busy = sum(fields[i] for i in (0, 1, 2, 5, 6) if i < len(fields))
-    return busy, sum(fields[:8])
+    return busy, fields[7] if len(fields) > 7 else 0.0
 
 
-def busy_cpu_s(before, after) -> float | None:
-    """CPU seconds the whole machine was busy between two cpu_times() samples."""
+def cpu_s_between(before, after) -> tuple[float, float] | tuple[None, None]:
+    """CPU seconds the machine was busy, and stolen from it, between two cpu_times() samples."""
     if before is None or after is None:
-        return None
-    return (after[0] - before[0]) / os.sysconf("SC_CLK_TCK")
+        return None, None
+    tick = os.sysconf("SC_CLK_TCK")
+    return (after[0] - before[0]) / tick, (after[1] - before[1]) / tick
 
 
 def load_average() -> float | None:
@@ -271,6 +276,8 @@ def _creator_init(url: str, ready) -> None:
     global _CREATOR_FACTORY
     from engine.db import make_engine, make_session_factory
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's to handle: it terminates us
+
     _CREATOR_FACTORY = make_session_factory(make_engine(url))
     _warm_up(_CREATOR_FACTORY)
     ready.wait(timeout=120)
@@ -343,7 +350,7 @@ class Database:
         started, ids = time.monotonic(), []
         for count, chunk_ids in enumerate(done, 1):
             ids.extend(chunk_ids)
-            if deadline is None or count < max(2, len(chunks) // 20):
+            if deadline is None or count < max(2, len(chunks) // 10):
                 continue
             elapsed = time.monotonic() - started
             projected = time.monotonic() + elapsed / count * (len(chunks) - count)
@@ -402,7 +409,7 @@ class Database:
                 "statuses": statuses, "timers_left": timers_left,
                 "fires_per_worker": sorted(per_worker.values(), reverse=True),
                 "last_end": aware(last_end) if last_end else None,
-                "first_fire": min(fired_at) if fired_at else None,
+                "fired_at": fired_at, "first_fire": min(fired_at) if fired_at else None,
                 "last_fire": max(fired_at) if fired_at else None, "lags": lags}
 
     def close(self) -> None:
@@ -412,11 +419,14 @@ class Database:
 
 
 def cleanup(workers: Workers | None, db: Database) -> None:
-    """Stop the workers and drop the database; a second Ctrl-C or SIGTERM meanwhile is ignored.
+    """Stop the workers and drop the database, even through a Ctrl-C or SIGTERM: one arriving
+    meanwhile is held back and raised (as KeyboardInterrupt) once both are done.
 
     Bounded: a worker gets 20 s to finish its fire after SIGTERM, then SIGKILL.
     """
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    received: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         if workers is not None:
             workers.stop()
@@ -424,6 +434,8 @@ def cleanup(workers: Workers | None, db: Database) -> None:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if received:
+        raise KeyboardInterrupt(f"signal {received[0]}")
 
 
 @dataclass
@@ -539,7 +551,11 @@ def run_burst(count: int, worker_count: int, logdir: Path) -> dict:
     worker_cpu = [round(a - b, 1) if a is not None and b is not None else None
                   for a, b in zip(worker_cpu_after, worker_cpu_before)]
     pg_cpu = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
-    machine_cpu = busy_cpu_s(cpu_before, cpu_after)
+    machine_cpu, stolen_cpu = cpu_s_between(cpu_before, cpu_after)
+    fired_at = sorted(result["fired_at"])
+    tenth = [fired_at[min(len(fired_at) - 1, round(i * len(fired_at) / 10))] for i in range(11)]
+    deciles = [round(len(fired_at) / 10 / max(1e-6, (b - a).total_seconds()), 1)
+               for a, b in zip(tenth, tenth[1:])]
     burst_s = (result["last_end"] - due).total_seconds()
     spread_s = (result["last_fire"] - result["first_fire"]).total_seconds()
     figures = {
@@ -560,26 +576,32 @@ def run_burst(count: int, worker_count: int, logdir: Path) -> dict:
                   "machine": round(machine_cpu, 1) if machine_cpu is not None else None,
                   "other": round(machine_cpu - pg_cpu - sum(c or 0 for c in worker_cpu), 1)
                   if machine_cpu is not None else None,
+                  "stolen_by_hypervisor": round(stolen_cpu, 1) if stolen_cpu is not None else None,
                   "available": round((os.cpu_count() or 1) * polled_s, 1)},
         "worker_cpu_ms_per_fire": round(1000 * sum(c or 0 for c in worker_cpu) / count, 2),
         "postgresql_cpu_ms_per_fire": round(1000 * pg_cpu / count, 2),
-        "load_average_at_due": load, "lag": lag_stats(result["lags"]),
+        "load_average_at_due": load, "fires_per_s_by_tenth": deciles, "lag": lag_stats(result["lags"]),
     }
     say(f"  every instance completed {burst_s:.2f} s after T (poll saw it after {polled_s:.2f} s); "
         f"first fire {figures['first_fire_after_due_s']:.3f} s after T")
     say(f"  throughput {figures['fires_per_s']:.1f} fires/s "
-        f"({figures['fires_per_s_first_to_last']} fires/s first to last fire)")
+        f"({figures['fires_per_s_first_to_last']} fires/s first to last fire; by tenth of the fires: "
+        f"{', '.join(f'{rate:.0f}' for rate in deciles)})")
     say(f"  timer.fired entries {result['fired']:,} for {result['instances_fired']:,} instances, "
         f"duplicates {result['duplicates']}, statuses {result['statuses']}, timer rows left "
         f"{result['timers_left']}, failed fire attempts {failed_fires}, "
         f"fires per worker {result['fires_per_worker']}")
     cpu = figures["cpu_s"]
     say(f"  CPU seconds during the burst: worker(s) {cpu['workers']}, PostgreSQL (this database) "
-        f"{cpu['postgresql_this_db']}, rest of machine {cpu['other']}, of {cpu['available']} available "
+        f"{cpu['postgresql_this_db']}, rest of machine {cpu['other']}, stolen by the hypervisor "
+        f"{cpu['stolen_by_hypervisor']}, of {cpu['available']} available "
         f"({os.cpu_count()} CPUs x {polled_s:.1f} s); per fire: worker {figures['worker_cpu_ms_per_fire']} ms, "
         f"PostgreSQL {figures['postgresql_cpu_ms_per_fire']} ms; load average at T {load}")
-    if cpu["other"] is not None and cpu["other"] > 0.1 * cpu["available"]:
-        say("  NOTE: other processes used more than 10 % of the CPUs during this run; times are skewed")
+    taken = (cpu["other"] or 0) + (cpu["stolen_by_hypervisor"] or 0)
+    figures["skewed"] = taken > 0.1 * cpu["available"]
+    if figures["skewed"]:
+        say(f"  NOTE: other processes or the hypervisor took {100 * taken / cpu['available']:.0f} % of the "
+            f"CPUs during this run; its times are skewed")
     lag = figures["lag"]
     say(f"  lag due -> fired: p50 {lag['p50_s']:.3f} s, p99 {lag['p99_s']:.3f} s, max {lag['max_s']:.3f} s")
     return figures
@@ -665,12 +687,16 @@ def run_profile(count: int, logdir: Path) -> dict:
 
 def summary(results: dict) -> list[tuple[str, str, str, str]]:
     one, two, sparse = results["burst_1_worker"], results["burst_2_workers"], results["sparse"]
+
+    def info(*runs) -> str:  # a figure from a run that other processes slowed down says so
+        return "info, SKEWED (busy machine)" if any(run.get("skewed") for run in runs) else "info"
+
     rows = [
-        (f"{one['timers']:,} timers, 1 worker: T -> all completed", f"{one['burst_s']:.2f} s", "-", "info"),
-        (f"{two['timers']:,} timers, 2 workers: T -> all completed", f"{two['burst_s']:.2f} s", "-", "info"),
-        ("ratio 1-worker time / 2-worker time", f"{results['ratio_1_to_2']:.2f}", "-", "info"),
-        ("throughput, 1 worker", f"{one['fires_per_s']:.1f} fires/s", "-", "info"),
-        ("throughput, 2 workers", f"{two['fires_per_s']:.1f} fires/s", "-", "info"),
+        (f"{one['timers']:,} timers, 1 worker: T -> all completed", f"{one['burst_s']:.2f} s", "-", info(one)),
+        (f"{two['timers']:,} timers, 2 workers: T -> all completed", f"{two['burst_s']:.2f} s", "-", info(two)),
+        ("ratio 1-worker time / 2-worker time", f"{results['ratio_1_to_2']:.2f}", "-", info(one, two)),
+        ("throughput, 1 worker", f"{one['fires_per_s']:.1f} fires/s", "-", info(one)),
+        ("throughput, 2 workers", f"{two['fires_per_s']:.1f} fires/s", "-", info(two)),
     ]
     for label, run in (("1 worker", one), ("2 workers", two), ("sparse", sparse)):
         every = run["fired"] == run["timers"] and run["statuses"] == {"completed": run["timers"]}
@@ -679,10 +705,10 @@ def summary(results: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"duplicate fires ({label})", str(run["duplicates"]), "0",
                      "met" if run["duplicates"] == TARGETS["duplicates"] else "NOT met"))
     rows += [
-        ("burst lag p50, 1 worker (queued)", f"{one['lag']['p50_s']:.3f} s", "-", "info"),
-        ("burst lag p99, 1 worker (queued)", f"{one['lag']['p99_s']:.3f} s", "-", "info"),
-        ("burst lag p50, 2 workers (queued)", f"{two['lag']['p50_s']:.3f} s", "-", "info"),
-        ("burst lag p99, 2 workers (queued)", f"{two['lag']['p99_s']:.3f} s", "-", "info"),
+        ("burst lag p50, 1 worker (queued)", f"{one['lag']['p50_s']:.3f} s", "-", info(one)),
+        ("burst lag p99, 1 worker (queued)", f"{one['lag']['p99_s']:.3f} s", "-", info(one)),
+        ("burst lag p50, 2 workers (queued)", f"{two['lag']['p50_s']:.3f} s", "-", info(two)),
+        ("burst lag p99, 2 workers (queued)", f"{two['lag']['p99_s']:.3f} s", "-", info(two)),
         (f"lag p50, {sparse['timers']} timers 1 per {1000 * sparse['interval_s']:.0f} ms",
          f"{sparse['lag']['p50_s']:.3f} s", "-", "info"),
         (f"lag p99, {sparse['timers']} timers 1 per {1000 * sparse['interval_s']:.0f} ms",

@@ -239,11 +239,10 @@ def form_problems(schema: dict, data) -> list[dict]:
     # process variables; a form may only carry its own fields, or it could forge them.
     problems = [{"message": "not a field of this form", "field": key} for key in data if key not in fields]
     validator = Draft202012Validator(schema or {}, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    problems += [{"message": f"{_title(schema, name)} is required", "field": name}
+                 for name in (schema or {}).get("required", []) if name not in data]
     for error in validator.iter_errors(data):
-        if error.validator == "required":
-            problems += [{"message": f"{_title(schema, name)} is required", "field": name}
-                         for name in error.validator_value if name not in error.instance]
-        else:
+        if error.validator != "required":  # listed above, once per field
             field = ".".join(str(p) for p in error.absolute_path) or "data"
             problems.append({"message": f"{_title(schema, field)}: {error.message}", "field": field})
     return problems

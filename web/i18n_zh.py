@@ -245,4 +245,11 @@ ZH: dict[str, str] = {
     "Forecast": "销售预测",
     "Weighted amount of the next {n} months: {amount}.": "未来 {n} 个月的加权金额：{amount}。",
     "{n} deals have no expected closing date.": "{n} 个商机没有预计签约日期。",
+    # the deal's contract
+    "Contract": "合同",
+    "Sealed by the company; waiting for the customer's signature.": "公司已盖章，等待客户签署。",
+    "Draft the contract from the deal's data and seal it for the company.": "根据商机数据起草合同，并加盖公司电子印章。",
+    "Draft and seal the contract": "起草并盖章",
+    "No contract yet.": "尚无合同。",
+    "Contract {number} is drafted and sealed; it waits for the customer's signature.": "合同 {number} 已起草并盖章，等待客户签署。",
 }

@@ -265,3 +265,11 @@ def test_variables_set_from_outside_open_a_gate(api):
     assert (shown["status"], shown["data"]["budget"]) == ("completed", 99)
     again = api["alice"].post(f"/api/process-instances/{instance['id']}/variables", json={"data": {"x": 1}})
     assert again.status_code == 409
+
+
+def test_each_missing_field_is_named_once(api):
+    deploy(api["admin"], FIXTURES / "scripted.bpmn")
+    instance = start(api["alice"], "scripted", {"amount": 1, "quantity": 1})
+    task = open_task(api["bob"], instance["id"])
+    response = api["bob"].post(f"/api/tasks/{task['id']}/complete", json={"data": {}})
+    assert sorted(p["field"] for p in response.get_json()["errors"]) == ["approved", "discount"]

@@ -12,6 +12,7 @@ from ..i18n import gettext as _
 from . import back, bp, login_required, page_user
 from .diagram import instance_diagram
 from .inbox_view import InboxQuery, build_inbox, customer_of, is_overdue
+from .instances import SIGNING_TASK, contract_context
 from .task_forms import form_data, form_fields
 
 
@@ -40,7 +41,8 @@ def render_task(row, values: dict, problems: list[dict], status: int = 200):
         "task.html", task=row, fields=form_fields(row.form or {}, values, problems), gates=gates,
         general_problems=general, may_work=tasks.may_work_on(page_user(), row),
         diagram=instance_diagram(row.instance), customer=customer_of(row),
-        is_overdue=is_overdue(row, utcnow())), status
+        is_overdue=is_overdue(row, utcnow()), instance_id=row.instance_id,
+        **(contract_context(row.instance, page_user()) if row.element_id == SIGNING_TASK else {})), status
 
 
 @bp.post("/tasks/<task_id>/claim")
