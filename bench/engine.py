@@ -37,17 +37,18 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from tests import databases
+from tests.databases import POSTGRES_ADMIN_URL
+
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOP_BPMN = ROOT / "tests" / "fixtures" / "loop.bpmn"
 RESULTS_FILE = ROOT / "bench" / "results" / "engine.json"
-POSTGRES_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 INSTANCES = 20            # figure 1 and 2: instances of the loop process ...
 COMPLETIONS = 25          # ... times completions each, all timed
@@ -112,32 +113,8 @@ def expect(response, status: int):
 
 # --- PostgreSQL database for the run, as tests/conftest.py makes it ----------------------------
 
-def postgres_problem() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any failure means: not here
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def create_postgres_database() -> str:
-    name = f"dealflow_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_postgres_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return databases.create_postgres_database("dealflow_bench")
 
 
 # --- the app on one backend ------------------------------------------------------------------
@@ -508,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
 
     backends: dict[str, dict] = {}
     skipped: dict[str, str] = {}
-    problem = "skipped with --no-postgres" if args.no_postgres else postgres_problem()
+    problem = "skipped with --no-postgres" if args.no_postgres else databases.postgres_problem()
     if problem:
         print(f"  PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({problem}): running SQLite only")
         skipped["postgresql"] = problem
@@ -522,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 backends["postgresql"] = run_backend("postgresql", url)
             finally:
-                drop_postgres_database(url)
+                databases.drop_postgres_database(url)
         profile = profile_sqlite(workdir) if args.profile else None
 
     sqlite = backends["sqlite"]

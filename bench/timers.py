@@ -54,13 +54,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from tests import databases
+from tests.databases import POSTGRES_ADMIN_URL
+
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMER_BPMN = ROOT / "tests" / "fixtures" / "timer_only.bpmn"
 RESULTS_FILE = ROOT / "bench" / "results" / "timers.json"
-POSTGRES_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 BURST = 10_000            # figure 1: timers due at the same moment
 CHUNK = 100               # instances created per transaction
@@ -141,32 +143,8 @@ def process_cpu_s(pid: int) -> float | None:
 
 # --- PostgreSQL database for a run, as tests/conftest.py makes it ------------------------------
 
-def postgres_problem() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any failure means: not here
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def create_postgres_database() -> str:
-    name = f"dealflow_bench_timers_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_postgres_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return databases.create_postgres_database("dealflow_bench_timers")
 
 
 # --- worker processes --------------------------------------------------------------------------
@@ -415,7 +393,7 @@ class Database:
     def close(self) -> None:
         if self.engine is not None:
             self.engine.dispose()
-        drop_postgres_database(self.url)
+        databases.drop_postgres_database(self.url)
 
 
 def cleanup(workers: Workers | None, db: Database) -> None:
@@ -739,7 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-only", action="store_true", help="only the profile")
     args = parser.parse_args(argv)
 
-    problem = postgres_problem()
+    problem = databases.postgres_problem()
     if problem:
         say(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({problem}): nothing to measure.")
         return 0

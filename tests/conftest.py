@@ -7,36 +7,23 @@ the SQLite half and the header says so; CI (CI=true) fails instead.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from engine import accounts, migrations
 from engine.db import Base, make_engine
+from tests.databases import (POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database,
+                             postgres_problem)
 
-POSTGRES_ADMIN_URL = os.environ.get("CRM_TEST_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _postgres_reachable() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any failure means: not here
-        return str(exc).splitlines()[0]
-
-
-POSTGRES_PROBLEM = _postgres_reachable()
+POSTGRES_PROBLEM = postgres_problem()
 
 
 def pytest_report_header(config):
@@ -68,25 +55,6 @@ def database_url(request, tmp_path_factory):
     migrations.upgrade(url)
     yield url
     drop_postgres_database(url)
-
-
-def create_postgres_database() -> str:
-    """Create a fresh PostgreSQL database and return its URL."""
-    name = f"dealflow_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_postgres_database(url: str) -> None:
-    """Drop a database made by `create_postgres_database`."""
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
