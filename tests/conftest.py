@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from engine import accounts, migrations
 from engine.db import Base, make_engine
+from engine.scheduler import TimerScheduler
 from tests.databases import (POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database,
                              postgres_problem)
 
@@ -110,6 +111,23 @@ def live_app(database_url, db_engine):
     with db_engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+@pytest.fixture
+def start_scheduler(live_app, database_url):
+    """Start a timer scheduler on the live app (call it); stopped after the test."""
+    started = []
+
+    def start():
+        scheduler = TimerScheduler(live_app.extensions["session_factory"],
+                                   listen_url=database_url if "postgresql" in database_url else None)
+        scheduler.start()
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.shutdown()
 
 
 def make_token(app, name, groups=("sales",), role="member") -> str:

@@ -5,7 +5,6 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from engine import accounts
-from engine.scheduler import TimerScheduler
 from tests.processes.funnel import deploy_bundled, make_team
 
 
@@ -37,18 +36,3 @@ def live_team(live_app, fast_passwords):
     return people
 
 
-@pytest.fixture
-def start_scheduler(live_app, database_url):
-    """Start a timer scheduler on the live app; stopped after the test."""
-    started = []
-
-    def start():
-        scheduler = TimerScheduler(live_app.extensions["session_factory"],
-                                   listen_url=database_url if "postgresql" in database_url else None)
-        scheduler.start()
-        started.append(scheduler)
-        return scheduler
-
-    yield start
-    for scheduler in started:
-        scheduler.shutdown()

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine import timers
-from engine.scheduler import TimerScheduler
 from tests.conftest import FIXTURES, Api, deploy, make_token
 
 
@@ -25,22 +24,6 @@ def wait_for(predicate, timeout=20.0):
 @pytest.fixture
 def admin(live_app):
     return Api(live_app.test_client(), make_token(live_app, "admin", ("sales", "managers"), "admin"))
-
-
-@pytest.fixture
-def start_scheduler(live_app, database_url):
-    started = []
-
-    def start():
-        scheduler = TimerScheduler(live_app.extensions["session_factory"],
-                                   listen_url=database_url if "postgresql" in database_url else None)
-        scheduler.start()
-        started.append(scheduler)
-        return scheduler
-
-    yield start
-    for scheduler in started:
-        scheduler.shutdown()
 
 
 def instance(api, instance_id):
