@@ -7,6 +7,7 @@ the SQLite half and the header says so; CI (CI=true) fails instead.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,17 @@ def start_scheduler(live_app, database_url):
     yield start
     for scheduler in started:
         scheduler.shutdown()
+
+
+def wait_for(predicate, timeout=20.0):
+    """Poll until `predicate()` is truthy and return its value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("gave up waiting")
 
 
 def make_token(app, name, groups=("sales",), role="member") -> str:

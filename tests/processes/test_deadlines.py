@@ -1,22 +1,11 @@
 """Time in the bundled processes: stale deals remind and escalate, a missed submission ends a tender."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
+from tests.conftest import wait_for
 from tests.processes.funnel import (BID_WORK, GOOD_DATA, complete, drive_tender, open_deal, open_tasks,
                                     open_tender)
-
-
-def wait_for(predicate, timeout=20.0):
-    """Poll until `predicate()` is truthy and return its value; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("gave up waiting")
 
 
 def test_a_stale_deal_reminds_its_owner_then_escalates_to_a_sales_manager(live_team, start_scheduler):

@@ -7,18 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine import timers
-from tests.conftest import FIXTURES, Api, deploy, make_token
-
-
-def wait_for(predicate, timeout=20.0):
-    """Poll until `predicate()` is truthy and return its value; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("gave up waiting")
+from tests.conftest import FIXTURES, Api, deploy, make_token, wait_for
 
 
 @pytest.fixture
