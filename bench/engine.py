@@ -293,7 +293,7 @@ PHASES = [
     ("engine.instances", "persist", "instances.persist"),
     ("engine.tasks", "sync_open_tasks", "  tasks.sync_open_tasks"),
     ("engine.timers", "sync_instance_timers", "  timers.sync_instance_timers"),
-    ("engine.instances", "_update_stage", "  instances._update_stage"),
+    ("engine.instances", "_entered_stage", "  instances._entered_stage"),
     ("engine.state", "dump_workflow", "  state.dump_workflow"),
     ("sqlalchemy.orm:Session", "flush", "Session.flush (incl. autoflushes, overlaps the above)"),
     ("sqlalchemy.orm:Session", "commit", "Session.commit (after_request)"),

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .audit import record
 from .db import utcnow
 from .errors import Conflict, InvalidInput, NotFound, Unauthorized
-from .models import ROLES, ApiToken, Group, User
+from .models import ROLES, ApiToken, Group, User, user_groups
 
 TOKEN_PREFIX = "dft_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -147,16 +148,52 @@ def create_token(session: Session, user: User) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User:
-    """Return the active user a bearer token belongs to; raise Unauthorized otherwise."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if row is None or not row.user.is_active:
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as far as rights and the audit trail need to know.
+
+    Every API request authenticates; loading the ORM `User` with its groups for that
+    costs more than a whole engine step, so the token is checked with two plain
+    queries into this value. Routes that change or show the user load the `User`.
+    """
+    id: int
+    name: str
+    role: str
+    group_names: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+_tokens, _users, _groups = ApiToken.__table__, User.__table__, Group.__table__
+_TOKEN_HOLDER = (select(_users.c.id, _users.c.name, _users.c.role, _users.c.is_active,
+                        _tokens.c.id.label("token_id"), _tokens.c.last_used_at)
+                 .join_from(_tokens, _users, _tokens.c.user_id == _users.c.id)
+                 .where(_tokens.c.token_hash == bindparam("token_hash")))
+_GROUP_NAMES = (select(_groups.c.name).join_from(user_groups, _groups, user_groups.c.group_id == _groups.c.id)
+                .where(user_groups.c.user_id == bindparam("user_id")))
+_NOTE_TOKEN_USE = (update(_tokens).where(_tokens.c.id == bindparam("token_id"))
+                   .values(last_used_at=bindparam("last_used_at")))
+
+
+def actor_for_token(session: Session, token: str) -> Actor:
+    """Return who an API token belongs to, if active; raise Unauthorized otherwise."""
+    connection = session.connection()
+    holder = connection.execute(_TOKEN_HOLDER, {"token_hash": _hash_token(token)}).first()
+    if holder is None or not holder.is_active:
         raise Unauthorized("unknown or revoked API token")
     now = utcnow()
     # Only note use once a minute: a write on every request would cost every GET a commit.
-    if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
-        row.last_used_at = now
-    return row.user
+    if holder.last_used_at is None or now - holder.last_used_at > TOKEN_USE_RESOLUTION:
+        connection.execute(_NOTE_TOKEN_USE, {"token_id": holder.token_id, "last_used_at": now})
+    names = connection.execute(_GROUP_NAMES, {"user_id": holder.id}).scalars()
+    return Actor(holder.id, holder.name, holder.role, frozenset(names))
+
+
+def user_for_token(session: Session, token: str) -> User:
+    """Return the active `User` a bearer token belongs to; raise Unauthorized otherwise."""
+    return session.get(User, actor_for_token(session, token).id)
 
 
 def _hash_token(token: str) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import DateTime, TypeDecorator
 
 NAMING_CONVENTION = {
@@ -83,3 +84,23 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def is_postgresql(session: Session) -> bool:
     """Tell whether `session` talks to PostgreSQL (row locks, SKIP LOCKED)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def as_loaded(session: Session, model: type, values: dict):
+    """Hand a row read with a plain SELECT to `session` as if the ORM had loaded it.
+
+    For the hot path of every engine step, where the ORM's own loading costs more
+    than the step. An object of that identity already in the session is refreshed
+    instead, as `populate_existing` would: another writer may have moved it on.
+    """
+    mapper = inspect(model)
+    key = mapper.identity_key_from_primary_key([values[column.key] for column in mapper.primary_key])
+    existing = session.identity_map.get(key)
+    if existing is not None:
+        for name, value in values.items():
+            set_committed_value(existing, name, value)
+        return existing
+    loaded = model(**values)
+    make_transient_to_detached(loaded)
+    session.add(loaded)
+    return loaded

@@ -16,13 +16,13 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import bpmn, definitions, state, tasks, timers
 from .audit import record
-from .db import is_postgresql, utcnow
+from .db import as_loaded, is_postgresql, utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import ProcessDefinition, ProcessInstance, StageVisit, User
 
@@ -93,18 +93,32 @@ def get_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
+_instances, _definitions = ProcessInstance.__table__, ProcessDefinition.__table__
+# The definition comes along (without its files) because every step needs its specs.
+_DEFINITION_COLUMNS = [c for c in _definitions.c if c.name != "files"]
+_LOCK = (select(_instances, *(c.label(f"definition__{c.name}") for c in _DEFINITION_COLUMNS))
+         .join_from(_instances, _definitions, _instances.c.definition_id == _definitions.c.id)
+         .where(_instances.c.id == bindparam("instance_id")))
+_LOCK_FOR_UPDATE = _LOCK.with_for_update(of=_instances)
+
+
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     """Return the instance, locked against concurrent writers until the transaction ends.
 
     PostgreSQL takes a row lock; SQLite needs none because every transaction
     there starts with BEGIN IMMEDIATE and so holds the database's write lock.
+    The row is read with a plain SELECT, state and definition included, and
+    handed to the session as if the ORM had loaded it: every step starts here,
+    and the ORM's own load costs more than the engine step.
     """
-    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-    if is_postgresql(session):
-        query = query.with_for_update(of=ProcessInstance)
-    instance = session.scalars(query.execution_options(populate_existing=True)).first()
-    if instance is None:
+    query = _LOCK_FOR_UPDATE if is_postgresql(session) else _LOCK
+    row = session.connection().execute(query, {"instance_id": instance_id}).mappings().first()
+    if row is None:
         raise NotFound(f"no process instance {instance_id}")
+    definition = as_loaded(session, ProcessDefinition,
+                           {c.name: row[f"definition__{c.name}"] for c in _DEFINITION_COLUMNS})
+    instance = as_loaded(session, ProcessInstance, {c.name: row[c.name] for c in _instances.c})
+    set_committed_value(instance, "definition", definition)
     return instance
 
 
@@ -139,27 +153,45 @@ def _run_engine(workflow: BpmnWorkflow) -> None:
 
 def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
             actor: User | None) -> None:
-    """Write the run, the task rows, the stage and the status; flush with a version check."""
+    """Write the run, the task rows, the stage and the status, checking the row's version.
+
+    The instance row is written with one UPDATE guarded by `lock_version`, not by
+    the unit of work, for speed; the ORM object is then told the new values as
+    committed, so it stays in step and is not written a second time.
+    """
     open_tasks = tasks.sync_open_tasks(session, instance, workflow)
     timers.sync_instance_timers(session, instance, workflow)
-    _update_stage(session, instance, workflow, open_tasks, actor)
-    instance.state = state.dump_workflow(workflow)
-    instance.serializer_version = state.SERIALIZER_VERSION
-    instance.data = _visible_data(workflow)
-    instance.updated_at = utcnow()
-    if instance.status != "error":
-        instance.status = _status(workflow, open_tasks)
-        if instance.status == "completed" and instance.ended_at is None:
-            instance.ended_at = utcnow()
+    step = {"stage": _entered_stage(session, instance, workflow, open_tasks, actor),
+            "state": state.dump_workflow(workflow), "serializer_version": state.SERIALIZER_VERSION,
+            "data": _visible_data(workflow), "updated_at": utcnow(), "status": instance.status,
+            "ended_at": instance.ended_at, "error_message": instance.error_message,
+            "error_element_id": instance.error_element_id}
+    if step["status"] != "error":
+        step["status"] = _status(workflow, open_tasks)
+        if step["status"] == "completed" and step["ended_at"] is None:
+            step["ended_at"] = utcnow()
             _close_stage_visit(session, instance)
             record(session, "instance.completed", actor=actor, instance_id=instance.id)
+    _write_step(session, instance, step)
+    session.expire(instance, ["tasks", "history", "timers"])
     for listener in list(INSTANCE_LISTENERS):
         listener(session, instance, workflow)
-    instance_id = instance.id
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(f"process instance {instance_id} was changed meanwhile; reload and retry") from exc
+    session.flush()
+
+
+_WRITE_STEP = update(_instances).where(_instances.c.id == bindparam("row_id"),
+                                       _instances.c.lock_version == bindparam("expected_version"))
+
+
+def _write_step(session: Session, instance: ProcessInstance, step: dict) -> None:
+    version = instance.lock_version
+    values = {**step, "lock_version": version + 1}
+    written = session.connection().execute(
+        _WRITE_STEP, {**values, "row_id": instance.id, "expected_version": version})
+    if written.rowcount != 1:
+        raise Conflict(f"process instance {instance.id} was changed meanwhile; reload and retry")
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
 
 
 def mark_failed(session: Session, instance_id: int, *, element_id: str | None, message: str) -> None:
@@ -209,19 +241,20 @@ def _describe(exc: Exception) -> str:
     return " ".join([str(exc), *notes]).strip()
 
 
-def _update_stage(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                  open_tasks, actor: User | None) -> None:
+def _entered_stage(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                   open_tasks, actor: User | None) -> str | None:
+    """Return the stage the instance is in now, recording a visit when it has entered a new one."""
     stage = next((t.stage for t in open_tasks if t.stage), None)
     if stage is None:
         waiting = workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
         stage = next((s for s in (bpmn.stage_of(t.task_spec) for t in waiting) if s), None)
     if stage is None or stage == instance.stage:
-        return
+        return instance.stage
     _close_stage_visit(session, instance)
     session.add(StageVisit(instance_id=instance.id, process_key=instance.process_key, stage=stage))
     record(session, "stage.entered", actor=actor, instance_id=instance.id,
            detail={"stage": stage, "previous": instance.stage})
-    instance.stage = stage
+    return stage
 
 
 def _close_stage_visit(session: Session, instance: ProcessInstance) -> None:

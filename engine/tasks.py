@@ -7,18 +7,21 @@ task names no group.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID
 
 from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from . import bpmn, instances
 from .audit import record
-from .db import utcnow
+from .db import as_loaded, utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import HumanTask, TaskGroup, User
 from .state import SCRIPT_ENGINE
@@ -26,37 +29,72 @@ from .state import SCRIPT_ENGINE
 DEFAULT_PRIORITY = 50
 
 
-def sync_open_tasks(session: Session, instance, workflow) -> list[HumanTask]:
-    """Make the open task rows match the workflow's ready user tasks; return them."""
+_tasks, _task_groups = HumanTask.__table__, TaskGroup.__table__
+_OPEN_OF_INSTANCE = select(_tasks.c.id, _tasks.c.stage).where(
+    _tasks.c.instance_id == bindparam("instance_id"), _tasks.c.status == "open")
+_INSTANCE_OF_TASK = select(_tasks.c.instance_id).where(_tasks.c.id == bindparam("task_id"))
+_TASK = select(_tasks).where(_tasks.c.id == bindparam("task_id"))
+_GROUPS_OF_TASK = select(_task_groups).where(_task_groups.c.task_id == bindparam("task_id"))
+_ADD_TASK, _ADD_TASK_GROUP = insert(_tasks), insert(_task_groups)
+_CLOSE_TASKS = (update(_tasks).where(_tasks.c.id.in_(bindparam("task_ids", expanding=True)),
+                                     _tasks.c.status == "open")
+                .values(status=bindparam("new_status"), completed_at=bindparam("closed_at"),
+                        completed_by_id=bindparam("closed_by")))
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """An open task row as an engine step sees it."""
+    id: str
+    stage: str | None
+
+
+def sync_open_tasks(session: Session, instance, workflow) -> list[OpenTask]:
+    """Make the open task rows match the workflow's ready user tasks; return them.
+
+    Plain statements, not the unit of work: this runs on every engine step.
+    """
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    with session.no_autoflush:
-        rows = {row.id: row for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-            .options(lazyload(HumanTask.instance), lazyload(HumanTask.assignee)))
-            if row.status == "open"}  # the one just completed is not flushed yet
-    for task_id, row in rows.items():
-        if task_id not in ready:
-            # Gone without being completed here: an interrupting boundary event, a cancel.
-            row.status = "cancelled"
-            row.completed_at = utcnow()
-    open_rows = [rows[tid] for tid in ready if tid in rows]
-    for task_id, task in ready.items():
-        if task_id not in rows:
-            row = _new_row(session, instance, task)
-            open_rows.append(row)
+    connection = session.connection()
+    rows = {row.id: OpenTask(row.id, row.stage)
+            for row in connection.execute(_OPEN_OF_INSTANCE, {"instance_id": instance.id})}
+    # Gone without being completed here: an interrupting boundary event, a cancel.
+    gone = [task_id for task_id in rows if task_id not in ready]
+    if gone:
+        _close(session, gone, "cancelled", actor=None)
+    open_rows = [rows[task_id] for task_id in ready if task_id in rows]
+    new_rows = [_new_row(session, instance, task) for task_id, task in ready.items() if task_id not in rows]
+    if new_rows:
+        connection.execute(_ADD_TASK, [values for values, _ in new_rows])
+        groups = [{"task_id": values["id"], "group_name": name}
+                  for values, names in new_rows for name in names]
+        if groups:
+            connection.execute(_ADD_TASK_GROUP, groups)
+        open_rows += [OpenTask(values["id"], values["stage"]) for values, _ in new_rows]
     return open_rows
 
 
-def _new_row(session: Session, instance, task) -> HumanTask:
+def _close(session: Session, task_ids: list[str], status: str, *, actor) -> None:
+    """Close open task rows with one UPDATE, and tell copies the session holds."""
+    closed = {"status": status, "completed_at": utcnow(), "completed_by_id": getattr(actor, "id", None)}
+    session.connection().execute(_CLOSE_TASKS, {"task_ids": task_ids, "new_status": status,
+                                                "closed_at": closed["completed_at"],
+                                                "closed_by": closed["completed_by_id"]})
+    for task_id in task_ids:
+        held = session.identity_map.get(identity_key(HumanTask, task_id))
+        if held is not None:
+            for name, value in closed.items():
+                set_committed_value(held, name, value)
+
+
+def _new_row(session: Session, instance, task) -> tuple[dict, list[str]]:
     info = bpmn.describe_task(task.task_spec)
-    row = HumanTask(id=str(task.id), instance_id=instance.id, element_id=task.task_spec.bpmn_id,
-                    title=info.title, stage=info.stage, form=info.form_schema,
-                    priority=_priority(task, info.priority), due_at=_due_at(task, info.due_date),
-                    assignee_id=_assignee_id(session, task, info.assignee), status="open",
-                    candidate_groups=[TaskGroup(task_id=str(task.id), group_name=g)
-                                      for g in dict.fromkeys(info.candidate_groups)])
-    session.add(row)
-    return row
+    values = {"id": str(task.id), "instance_id": instance.id, "element_id": task.task_spec.bpmn_id,
+              "title": info.title, "stage": info.stage, "form": info.form_schema,
+              "priority": _priority(task, info.priority), "due_at": _due_at(task, info.due_date),
+              "assignee_id": _assignee_id(session, task, info.assignee), "status": "open",
+              "created_at": utcnow(), "completed_at": None, "completed_by_id": None}
+    return values, list(dict.fromkeys(info.candidate_groups))
 
 
 def _evaluate(task, expression: str | None):
@@ -151,7 +189,7 @@ def claim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:
         raise Conflict(f"task {task_id} is already claimed by {row.assignee.name}")
     if not may_work_on(actor, row):
         raise Forbidden(f"you are not in a group of task {task_id}")
-    row.assignee_id, row.assignee = actor.id, actor
+    row.assignee_id, row.assignee = actor.id, session.get(User, actor.id)
     record(session, "task.claimed", actor=actor, instance_id=row.instance_id, task_id=row.id,
            element_id=row.element_id)
     return row
@@ -168,7 +206,7 @@ def unclaim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:
     return row
 
 
-def complete_task(session: Session, task_id: str, data: dict | None, *, actor: User) -> HumanTask:
+def complete_task(session: Session, task_id: str, data: dict | None, *, actor) -> HumanTask:
     """Validate `data` against the task's form, complete the task and advance the instance.
 
     Raises:
@@ -176,11 +214,12 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, actor: U
         Forbidden: the actor may not work on it.
         InvalidInput: one problem per missing or invalid field.
     """
-    instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
+    instance_id = session.connection().execute(_INSTANCE_OF_TASK, {"task_id": task_id}).scalar()
     if instance_id is None:
         raise NotFound(f"no task {task_id}")
     instance = instances.lock_instance(session, instance_id)
     row = _open_task(session, task_id)
+    set_committed_value(row, "instance", instance)
     if not may_work_on(actor, row):
         raise Forbidden(f"you may not complete task {task_id}")
     data = data if data is not None else {}
@@ -193,7 +232,7 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, actor: U
         raise InvalidInput("the task cannot be completed yet", problems)
     task.set_data(**data)
     task.run()
-    row.status, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
+    _close(session, [task_id], "completed", actor=actor)
     record(session, "task.completed", actor=actor, instance_id=instance.id, task_id=row.id,
            element_id=row.element_id, detail={"title": row.title, "data": data})
     instances.advance(session, instance, workflow, actor=actor)
@@ -201,11 +240,15 @@ def complete_task(session: Session, task_id: str, data: dict | None, *, actor: U
 
 
 def _open_task(session: Session, task_id: str) -> HumanTask:
-    # Read afresh: another transaction may have completed it while we waited for a lock.
-    row = session.scalars(select(HumanTask).where(HumanTask.id == task_id)
-                          .execution_options(populate_existing=True)).first()
-    if row is None:
+    # Read afresh, after the instance lock: another transaction may have completed it meanwhile.
+    connection = session.connection()
+    values = connection.execute(_TASK, {"task_id": task_id}).mappings().first()
+    if values is None:
         raise NotFound(f"no task {task_id}")
+    row = as_loaded(session, HumanTask, dict(values))
+    groups = [as_loaded(session, TaskGroup, dict(g))
+              for g in connection.execute(_GROUPS_OF_TASK, {"task_id": task_id}).mappings()]
+    set_committed_value(row, "candidate_groups", groups)
     if row.status != "open":
         raise Conflict(f"task {task_id} is already {row.status}")
     return row

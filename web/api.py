@@ -5,7 +5,7 @@ from flask import Blueprint, request
 
 from engine import definitions, instances, tasks
 
-from .auth import current_user, token_required
+from .auth import current_actor, current_user, token_required
 from .db import get_session
 from .errors import BadRequest
 from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema,
@@ -87,7 +87,7 @@ def retry_instance(instance_id):
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    rows = tasks.list_open_tasks(get_session(), current_user(),
+    rows = tasks.list_open_tasks(get_session(), current_actor(),
                                  instance_id=request.args.get("instance_id", type=int),
                                  assigned_to_me=request.args.get("assignee") == "me",
                                  group=request.args.get("group"))
@@ -116,5 +116,5 @@ def unclaim_task(task_id):
 @token_required
 def complete_task(task_id):
     body = complete_task_schema.load(json_body())
-    row = tasks.complete_task(get_session(), task_id, body["data"], actor=current_user())
+    row = tasks.complete_task(get_session(), task_id, body["data"], actor=current_actor())
     return task_schema.dump(row)

@@ -7,18 +7,26 @@ from flask import g, request
 
 from engine import accounts
 from engine.errors import Unauthorized
+from engine.models import User
 
 from .db import get_session
 
 
-def current_user():
-    """Return the user of this request, authenticating the bearer token once."""
-    if "user" not in g:
+def current_actor() -> accounts.Actor:
+    """Return who is calling, authenticating the bearer token once per request."""
+    if "actor" not in g:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("send an API token as 'Authorization: Bearer TOKEN'")
-        g.user = accounts.user_for_token(get_session(), token.strip())
+        g.actor = accounts.actor_for_token(get_session(), token.strip())
+    return g.actor
+
+
+def current_user() -> User:
+    """Return the calling `User` as an ORM object, for routes that change or show it."""
+    if "user" not in g:
+        g.user = get_session().get(User, current_actor().id)
     return g.user
 
 
@@ -27,7 +35,7 @@ def token_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        current_user()
+        current_actor()
         return view(*args, **kwargs)
 
     return wrapped
