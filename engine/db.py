@@ -99,6 +99,7 @@ def as_loaded(session: Session, model: type, values: dict):
     if existing is not None:
         for name, value in values.items():
             set_committed_value(existing, name, value)
+        session.expire(existing, list(mapper.relationships.keys()))  # loaded on next use, afresh
         return existing
     loaded = model(**values)
     make_transient_to_detached(loaded)

@@ -273,3 +273,26 @@ def test_each_missing_field_is_named_once(api):
     task = open_task(api["bob"], instance["id"])
     response = api["bob"].post(f"/api/tasks/{task['id']}/complete", json={"data": {}})
     assert sorted(p["field"] for p in response.get_json()["errors"]) == ["approved", "discount"]
+
+
+def test_a_token_carries_its_users_current_rights_on_every_request(api, session_factory):
+    deploy(api["admin"], FIXTURES / "loop.bpmn")
+    instance = start(api["alice"], "loop")
+    task = open_task(api["alice"], instance["id"])
+    with session_factory() as session:
+        from engine.accounts import get_user
+
+        alice = get_user(session, "alice")
+        alice.groups = []  # taken out of sales: the loop's task is no longer hers to do
+        session.commit()
+    refused = api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": {"done": True}})
+    assert refused.status_code == 403, refused.get_json()
+    assert api["alice"].get(f"/api/tasks?instance_id={instance['id']}").get_json() == []
+    with session_factory() as session:
+        from engine.accounts import get_user
+
+        get_user(session, "alice").is_active = False
+        session.commit()
+    gone = api["alice"].get("/api/tasks")
+    assert gone.status_code == 401
+    assert "revoked" in gone.get_json()["errors"][0]["message"]
