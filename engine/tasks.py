@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from . import bpmn, instances
+from .accounts import Actor
 from .audit import record
 from .db import as_loaded, utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -142,7 +143,7 @@ def _parse_datetime(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def may_work_on(user: User, row: HumanTask) -> bool:
+def may_work_on(user: User | Actor, row: HumanTask) -> bool:
     """Tell whether `user` may claim or complete the task."""
     if user.is_admin:
         return True
@@ -152,7 +153,7 @@ def may_work_on(user: User, row: HumanTask) -> bool:
     return not groups or bool(groups & user.group_names)
 
 
-def list_open_tasks(session: Session, user: User, *, instance_id: int | None = None,
+def list_open_tasks(session: Session, user: User | Actor, *, instance_id: int | None = None,
                     assigned_to_me: bool = False, group: str | None = None) -> list[HumanTask]:
     """Return the open tasks `user` may work on, most urgent first."""
     query = select(HumanTask).where(HumanTask.status == "open")
@@ -206,7 +207,8 @@ def unclaim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:
     return row
 
 
-def complete_task(session: Session, task_id: str, data: dict | None, *, actor) -> HumanTask:
+def complete_task(session: Session, task_id: str, data: dict | None, *,
+                  actor: User | Actor) -> HumanTask:
     """Validate `data` against the task's form, complete the task and advance the instance.
 
     Raises:
