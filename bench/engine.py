@@ -357,7 +357,7 @@ def _label(func: tuple) -> str:
 # Phases of the completion path timed by wrapping them (inclusive wall-clock time; nested
 # entries are indented). A name that no longer exists is skipped, so this survives refactoring.
 PHASES = [
-    ("engine.accounts", "user_for_token", "auth: accounts.user_for_token"),
+    ("engine.accounts", "actor_for_token", "auth: accounts.actor_for_token"),
     ("engine.tasks", "get_task", "tasks.get_task"),
     ("engine.instances", "lock_instance", "instances.lock_instance"),
     ("engine.tasks", "_open_task", "tasks._open_task"),

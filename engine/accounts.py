@@ -191,11 +191,6 @@ def actor_for_token(session: Session, token: str) -> Actor:
     return Actor(holder.id, holder.name, holder.role, frozenset(names))
 
 
-def user_for_token(session: Session, token: str) -> User:
-    """Return the active `User` a bearer token belongs to; raise Unauthorized otherwise."""
-    return session.get(User, actor_for_token(session, token).id)
-
-
 def _hash_token(token: str) -> str:
     # Tokens carry 256 bits of randomness, so a plain SHA-256 is enough; a slow
     # password hash would cost every API request tens of milliseconds.
