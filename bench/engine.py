@@ -360,6 +360,7 @@ PHASES = [
     ("engine.accounts", "actor_for_token", "auth: accounts.actor_for_token"),
     ("engine.tasks", "get_task", "tasks.get_task"),
     ("engine.instances", "lock_instance", "instances.lock_instance"),
+    ("engine.instances", "lock_instance_of_task", "instances.lock_instance_of_task"),
     ("engine.tasks", "_open_task", "tasks._open_task"),
     ("engine.tasks", "validate_form", "tasks.validate_form"),
     ("engine.instances", "load_workflow", "instances.load_workflow"),

@@ -153,8 +153,8 @@ class Actor:
     """Who is acting, as far as rights and the audit trail need to know.
 
     Every API request authenticates; loading the ORM `User` with its groups for that
-    costs more than a whole engine step, so the token is checked with two plain
-    queries into this value. Routes that change or show the user load the `User`.
+    costs more than a whole engine step, so the token is checked with one plain
+    query into this value. Routes that change or show the user load the `User`.
     """
     id: int
     name: str
@@ -167,12 +167,14 @@ class Actor:
 
 
 _tokens, _users, _groups = ApiToken.__table__, User.__table__, Group.__table__
+# One row per group of the token's holder (one row with no group name when in none).
 _TOKEN_HOLDER = (select(_users.c.id, _users.c.name, _users.c.role, _users.c.is_active,
-                        _tokens.c.id.label("token_id"), _tokens.c.last_used_at)
+                        _tokens.c.id.label("token_id"), _tokens.c.last_used_at,
+                        _groups.c.name.label("group_name"))
                  .join_from(_tokens, _users, _tokens.c.user_id == _users.c.id)
+                 .outerjoin(user_groups, user_groups.c.user_id == _users.c.id)
+                 .outerjoin(_groups, _groups.c.id == user_groups.c.group_id)
                  .where(_tokens.c.token_hash == bindparam("token_hash")))
-_GROUP_NAMES = (select(_groups.c.name).join_from(user_groups, _groups, user_groups.c.group_id == _groups.c.id)
-                .where(user_groups.c.user_id == bindparam("user_id")))
 _NOTE_TOKEN_USE = (update(_tokens).where(_tokens.c.id == bindparam("token_id"))
                    .values(last_used_at=bindparam("last_used_at")))
 
@@ -180,15 +182,15 @@ _NOTE_TOKEN_USE = (update(_tokens).where(_tokens.c.id == bindparam("token_id"))
 def actor_for_token(session: Session, token: str) -> Actor:
     """Return who an API token belongs to, if active; raise Unauthorized otherwise."""
     connection = session.connection()
-    holder = connection.execute(_TOKEN_HOLDER, {"token_hash": _hash_token(token)}).first()
-    if holder is None or not holder.is_active:
+    rows = connection.execute(_TOKEN_HOLDER, {"token_hash": _hash_token(token)}).all()
+    if not rows or not rows[0].is_active:
         raise Unauthorized("unknown or revoked API token")
-    now = utcnow()
+    holder, now = rows[0], utcnow()
     # Only note use once a minute: a write on every request would cost every GET a commit.
     if holder.last_used_at is None or now - holder.last_used_at > TOKEN_USE_RESOLUTION:
         connection.execute(_NOTE_TOKEN_USE, {"token_id": holder.token_id, "last_used_at": now})
-    names = connection.execute(_GROUP_NAMES, {"user_id": holder.id}).scalars()
-    return Actor(holder.id, holder.name, holder.role, frozenset(names))
+    names = frozenset(row.group_name for row in rows if row.group_name is not None)
+    return Actor(holder.id, holder.name, holder.role, names)
 
 
 def _hash_token(token: str) -> str:

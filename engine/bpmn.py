@@ -51,7 +51,7 @@ __all__ = [  # what callers use, wherever it is defined
     "MAX_FILE_BYTES", "STAGE_KEY", "TASK_KEY", "SUBPROCESS_TAGS", "HUMAN_TAGS",
     "Problem", "ParsedProcess", "BpmnInvalid", "TaskInfo", "Doc",
     "problem_at", "load_file", "schema_problems", "check_process",
-    "build_specs", "parse_upload", "describe_task", "stage_of",
+    "build_specs", "parse_upload", "describe_task", "stage_of", "gates_of",
     "own_property", "element_stage", "process_stages",
 ]
 
@@ -210,6 +210,12 @@ def describe_task(task_spec) -> TaskInfo:
 def stage_of(task_spec) -> str | None:
     """Return the stage of any task spec, or None."""
     return (getattr(task_spec, "extensions", None) or {}).get(STAGE_KEY)
+
+
+def gates_of(task_spec) -> list[tuple[str, str]]:
+    """Return the stage-gate criteria of a human task spec as (criterion, condition) pairs."""
+    info = (getattr(task_spec, "extensions", None) or {}).get(TASK_KEY) or {}
+    return [tuple(gate) for gate in info.get("gates", ())]
 
 
 # --- checking an upload ---------------------------------------------------------------------

@@ -101,7 +101,9 @@ def as_loaded(session: Session, model: type, values: dict):
             set_committed_value(existing, name, value)
         session.expire(existing, list(mapper.relationships.keys()))  # loaded on next use, afresh
         return existing
-    loaded = model(**values)
+    # Filled in as the ORM's own loader fills a row: no attribute events, no history.
+    loaded = mapper.class_manager.new_instance()
+    loaded.__dict__.update(values)
     make_transient_to_detached(loaded)
     session.add(loaded)
     return loaded

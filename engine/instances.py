@@ -24,7 +24,7 @@ from . import bpmn, definitions, state, tasks, timers
 from .audit import record
 from .db import as_loaded, is_postgresql, utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .models import ProcessDefinition, ProcessInstance, StageVisit, User
+from .models import HumanTask, ProcessDefinition, ProcessInstance, StageVisit, User
 
 MAX_DATA_BYTES = 256 * 1024
 
@@ -97,9 +97,13 @@ _instances, _definitions = ProcessInstance.__table__, ProcessDefinition.__table_
 # The definition comes along (without its files) because every step needs its specs.
 _DEFINITION_COLUMNS = [c for c in _definitions.c if c.name != "files"]
 _LOCK = (select(_instances, *(c.label(f"definition__{c.name}") for c in _DEFINITION_COLUMNS))
-         .join_from(_instances, _definitions, _instances.c.definition_id == _definitions.c.id)
-         .where(_instances.c.id == bindparam("instance_id")))
-_LOCK_FOR_UPDATE = _LOCK.with_for_update(of=_instances)
+         .join_from(_instances, _definitions, _instances.c.definition_id == _definitions.c.id))
+_OF_TASK = (select(HumanTask.__table__.c.instance_id)
+            .where(HumanTask.__table__.c.id == bindparam("task_id")).scalar_subquery())
+# (SQLite, PostgreSQL) statements by what names the instance.
+_LOCKS = {by: (_LOCK.where(where), _LOCK.where(where).with_for_update(of=_instances))
+          for by, where in (("instance_id", _instances.c.id == bindparam("instance_id")),
+                            ("task_id", _instances.c.id == _OF_TASK))}
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -111,10 +115,25 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     handed to the session as if the ORM had loaded it: every step starts here,
     and the ORM's own load costs more than the engine step.
     """
-    query = _LOCK_FOR_UPDATE if is_postgresql(session) else _LOCK
-    row = session.connection().execute(query, {"instance_id": instance_id}).mappings().first()
-    if row is None:
+    instance = _lock(session, "instance_id", instance_id)
+    if instance is None:
         raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
+def lock_instance_of_task(session: Session, task_id: str) -> ProcessInstance:
+    """Return the instance of task `task_id`, locked as `lock_instance` does."""
+    instance = _lock(session, "task_id", task_id)
+    if instance is None:
+        raise NotFound(f"no task {task_id}")
+    return instance
+
+
+def _lock(session: Session, by: str, key) -> ProcessInstance | None:
+    query = _LOCKS[by][is_postgresql(session)]
+    row = session.connection().execute(query, {by: key}).mappings().first()
+    if row is None:
+        return None
     definition = as_loaded(session, ProcessDefinition,
                            {c.name: row[f"definition__{c.name}"] for c in _DEFINITION_COLUMNS})
     instance = as_loaded(session, ProcessInstance, {c.name: row[c.name] for c in _instances.c})

@@ -33,9 +33,10 @@ DEFAULT_PRIORITY = 50
 _tasks, _task_groups = HumanTask.__table__, TaskGroup.__table__
 _OPEN_OF_INSTANCE = select(_tasks.c.id, _tasks.c.stage).where(
     _tasks.c.instance_id == bindparam("instance_id"), _tasks.c.status == "open")
-_INSTANCE_OF_TASK = select(_tasks.c.instance_id).where(_tasks.c.id == bindparam("task_id"))
-_TASK = select(_tasks).where(_tasks.c.id == bindparam("task_id"))
-_GROUPS_OF_TASK = select(_task_groups).where(_task_groups.c.task_id == bindparam("task_id"))
+# One row per candidate group (one row with no group name when it has none).
+_TASK_WITH_GROUPS = (select(_tasks, _task_groups.c.group_name)
+                     .outerjoin(_task_groups, _task_groups.c.task_id == _tasks.c.id)
+                     .where(_tasks.c.id == bindparam("task_id")))
 _ADD_TASK, _ADD_TASK_GROUP = insert(_tasks), insert(_task_groups)
 _CLOSE_TASKS = (update(_tasks).where(_tasks.c.id.in_(bindparam("task_ids", expanding=True)),
                                      _tasks.c.status == "open")
@@ -216,10 +217,7 @@ def complete_task(session: Session, task_id: str, data: dict | None, *,
         Forbidden: the actor may not work on it.
         InvalidInput: one problem per missing or invalid field.
     """
-    instance_id = session.connection().execute(_INSTANCE_OF_TASK, {"task_id": task_id}).scalar()
-    if instance_id is None:
-        raise NotFound(f"no task {task_id}")
-    instance = instances.lock_instance(session, instance_id)
+    instance = instances.lock_instance_of_task(session, task_id)
     row = _open_task(session, task_id)
     set_committed_value(row, "instance", instance)
     if not may_work_on(actor, row):
@@ -243,13 +241,12 @@ def complete_task(session: Session, task_id: str, data: dict | None, *,
 
 def _open_task(session: Session, task_id: str) -> HumanTask:
     # Read afresh, after the instance lock: another transaction may have completed it meanwhile.
-    connection = session.connection()
-    values = connection.execute(_TASK, {"task_id": task_id}).mappings().first()
-    if values is None:
+    rows = session.connection().execute(_TASK_WITH_GROUPS, {"task_id": task_id}).all()
+    if not rows:
         raise NotFound(f"no task {task_id}")
-    row = as_loaded(session, HumanTask, dict(values))
-    groups = [as_loaded(session, TaskGroup, dict(g))
-              for g in connection.execute(_GROUPS_OF_TASK, {"task_id": task_id}).mappings()]
+    row = as_loaded(session, HumanTask, {column.name: rows[0][i] for i, column in enumerate(_tasks.c)})
+    groups = [as_loaded(session, TaskGroup, {"task_id": task_id, "group_name": r.group_name})
+              for r in rows if r.group_name is not None]
     set_committed_value(row, "candidate_groups", groups)
     if row.status != "open":
         raise Conflict(f"task {task_id} is already {row.status}")
@@ -258,7 +255,7 @@ def _open_task(session: Session, task_id: str) -> HumanTask:
 
 def gate_problems(task, data: dict) -> list[dict]:
     """Return one problem per stage-gate criterion of the task that `data` does not meet."""
-    gates = bpmn.describe_task(task.task_spec).gates
+    gates = bpmn.gates_of(task.task_spec)
     if not gates:
         return []
     context = {**task.data, **data}
