@@ -296,3 +296,19 @@ def test_a_token_carries_its_users_current_rights_on_every_request(api, session_
     gone = api["alice"].get("/api/tasks")
     assert gone.status_code == 401
     assert "revoked" in gone.get_json()["errors"][0]["message"]
+
+
+def test_completing_an_unknown_or_finished_task_names_it_and_changes_nothing(api):
+    deploy(api["admin"], FIXTURES / "loop.bpmn")
+    instance = start(api["alice"], "loop")
+    task = open_task(api["alice"], instance["id"])
+    missing = api["alice"].post("/api/tasks/00000000-0000-0000-0000-000000000000/complete",
+                                json={"data": {}})
+    assert missing.status_code == 404
+    assert "00000000-0000-0000-0000-000000000000" in missing.get_json()["errors"][0]["message"]
+    done = api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": {"done": False}})
+    assert done.status_code == 200 and done.get_json()["status"] == "completed"
+    before = api["alice"].get(f"/api/process-instances/{instance['id']}").get_json()
+    again = api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": {"done": True}})
+    assert again.status_code == 409 and "already completed" in again.get_json()["errors"][0]["message"]
+    assert api["alice"].get(f"/api/process-instances/{instance['id']}").get_json() == before
