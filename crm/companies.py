@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.db import get_or_raise
+from engine.errors import Conflict, InvalidInput
 
 from .models import Company, Contact, Opportunity
 
@@ -21,10 +22,7 @@ MAX_DEPTH = 50  # deeper than any real group; stops a walk over corrupted data
 
 def get_company(session: Session, company_id: int) -> Company:
     """Return the company with `company_id`; raise NotFound otherwise."""
-    company = session.get(Company, company_id)
-    if company is None:
-        raise NotFound(f"no company {company_id}")
-    return company
+    return get_or_raise(session, Company, company_id, "company")
 
 
 def find_company_by_name(session: Session, name: str) -> Company | None:
@@ -183,10 +181,7 @@ def create_contact(session: Session, *, company_id: int, name: str, title: str |
 
 def get_contact(session: Session, contact_id: int) -> Contact:
     """Return the contact with `contact_id`; raise NotFound otherwise."""
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound(f"no contact {contact_id}")
-    return contact
+    return get_or_raise(session, Contact, contact_id, "contact")
 
 
 def list_contacts(session: Session, *, company_id: int | None = None) -> list[Contact]:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import accounts, instances
+from engine.db import get_or_raise
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import User
 
@@ -44,10 +45,7 @@ def open_deal(session: Session, *, company_id: int, actor: User, name: str | Non
 
 def get_opportunity(session: Session, opportunity_id: int) -> Opportunity:
     """Return the opportunity with `opportunity_id`; raise NotFound otherwise."""
-    opportunity = session.get(Opportunity, opportunity_id)
-    if opportunity is None:
-        raise NotFound(f"no opportunity {opportunity_id}")
-    return opportunity
+    return get_or_raise(session, Opportunity, opportunity_id, "opportunity")
 
 
 def get_opportunity_of_instance(session: Session, instance_id: int) -> Opportunity:

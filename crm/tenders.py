@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import accounts, instances
-from engine.errors import InvalidInput, NotFound
+from engine.db import get_or_raise
+from engine.errors import InvalidInput
 from engine.models import User
 
 from .companies import get_company
@@ -39,10 +40,7 @@ def open_tender(session: Session, *, actor: User, company_id: int | None = None,
 
 def get_tender(session: Session, tender_id: int) -> Tender:
     """Return the tender with `tender_id`; raise NotFound otherwise."""
-    tender = session.get(Tender, tender_id)
-    if tender is None:
-        raise NotFound(f"no tender {tender_id}")
-    return tender
+    return get_or_raise(session, Tender, tender_id, "tender")
 
 
 def list_tenders(session: Session, *, outcome: str | None = None) -> list[Tender]:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached,
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from .errors import NotFound
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -79,6 +81,14 @@ def _use_immediate_transactions(engine: Engine) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to `engine`; objects stay usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_or_raise(session: Session, model: type, key, what: str):
+    """Return the `model` row with primary key `key`; raise NotFound("no <what> <key>") otherwise."""
+    found = session.get(model, key)
+    if found is None:
+        raise NotFound(f"no {what} {key}")
+    return found
 
 
 def is_postgresql(session: Session) -> bool:

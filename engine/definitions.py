@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import bpmn, timers
 from .audit import record
+from .db import get_or_raise
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import ProcessDefinition, User
 
@@ -101,10 +102,7 @@ def get_latest(session: Session, key: str) -> ProcessDefinition:
 
 def get_definition(session: Session, definition_id: int) -> ProcessDefinition:
     """Return the definition with `definition_id`; raise NotFound otherwise."""
-    definition = session.get(ProcessDefinition, definition_id)
-    if definition is None:
-        raise NotFound(f"no process definition {definition_id}")
-    return definition
+    return get_or_raise(session, ProcessDefinition, definition_id, "process definition")
 
 
 def list_latest(session: Session) -> list[ProcessDefinition]:

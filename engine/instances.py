@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import bpmn, definitions, state, tasks, timers
 from .audit import record
-from .db import as_loaded, is_postgresql, utcnow
+from .db import as_loaded, get_or_raise, is_postgresql, utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import HumanTask, ProcessDefinition, ProcessInstance, StageVisit, User
 
@@ -87,10 +87,7 @@ def _fire_start_event(workflow: BpmnWorkflow, element_id: str) -> None:
 
 def get_instance(session: Session, instance_id: int) -> ProcessInstance:
     """Return the instance with `instance_id`; raise NotFound otherwise."""
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound(f"no process instance {instance_id}")
-    return instance
+    return get_or_raise(session, ProcessInstance, instance_id, "process instance")
 
 
 _instances, _definitions = ProcessInstance.__table__, ProcessDefinition.__table__

@@ -22,7 +22,7 @@ from sqlalchemy.orm.util import identity_key
 from . import bpmn, instances
 from .accounts import Actor
 from .audit import record
-from .db import as_loaded, utcnow
+from .db import as_loaded, get_or_raise, utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import HumanTask, TaskGroup, User
 from .state import SCRIPT_ENGINE
@@ -178,10 +178,7 @@ def list_open_tasks(session: Session, user: User | Actor, *, instance_id: int | 
 
 def get_task(session: Session, task_id: str) -> HumanTask:
     """Return the task row with `task_id`; raise NotFound otherwise."""
-    row = session.get(HumanTask, task_id)
-    if row is None:
-        raise NotFound(f"no task {task_id}")
-    return row
+    return get_or_raise(session, HumanTask, task_id, "task")
 
 
 def claim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:

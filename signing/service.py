@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, instances, settings
-from engine.db import is_postgresql, utcnow
+from engine.db import get_or_raise, is_postgresql, utcnow
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 
 from . import archive, drafts, fonts, keys, pades, render, verify
@@ -58,10 +58,7 @@ def draft_contract(session: Session, data: dict, actor, *, ip: str | None = None
 
 def get_contract(session: Session, contract_id: int) -> Contract:
     """Return the contract `contract_id`; raise NotFound otherwise."""
-    contract = session.get(Contract, contract_id)
-    if contract is None:
-        raise NotFound(f"no contract {contract_id}")
-    return contract
+    return get_or_raise(session, Contract, contract_id, "contract")
 
 
 def list_contracts(session: Session, *, instance_id: int | None = None, customer: str | None = None,

@@ -3,6 +3,7 @@ and a page that verifies any uploaded PDF."""
 from __future__ import annotations
 
 from flask import Response, render_template, request
+from werkzeug.utils import secure_filename
 
 from signing import service as contracts
 from signing.models import STATUSES
@@ -38,8 +39,8 @@ def contract_pdf(contract_id):
                                                    revision=request.args.get("revision", type=int))
     response = Response(data, mimetype="application/pdf")
     disposition = "attachment" if request.args.get("download") else "inline"
-    name = f"{found.number}-r{revision.number}-{revision.kind}.pdf"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{_ascii(name)}"'
+    name = secure_filename(f"{found.number}-r{revision.number}-{revision.kind}.pdf") or "contract.pdf"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
     return response
 
 
@@ -58,6 +59,3 @@ def verify_upload():
     report = contracts.verify_pdf_bytes(data, file_name=name)
     return render_template("verify.html", report=report)
 
-
-def _ascii(name: str) -> str:
-    return "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-")) or "contract.pdf"
