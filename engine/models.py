@@ -133,12 +133,13 @@ class HumanTask(Base):
         Index("ix_tasks_status_assignee_id", "status", "assignee_id"),
         Index("ix_tasks_status_due_at", "status", "due_at"),
         Index("ix_tasks_status_priority", "status", "priority"),
+        # Every engine step asks for its instance's open tasks (see migration 0009).
+        Index("ix_tasks_instance_id_status", "instance_id", "status"),
     )
 
     # SpiffWorkflow's task UUID: stable across save and restore.
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"),
-                                             index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
     element_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255))
     stage: Mapped[str | None] = mapped_column(String(255))

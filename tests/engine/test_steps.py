@@ -53,3 +53,27 @@ def test_a_step_sees_what_another_session_wrote_to_an_instance_it_already_holds(
 def started_version(session, instance_id):
     return session.execute(text("SELECT lock_version FROM process_instances WHERE id = :id"),
                            {"id": instance_id}).scalar_one()
+
+
+def test_a_step_finds_its_instances_open_tasks_by_index_however_long_the_instance_has_lived(
+        api, connection):
+    # The lookup every step makes: with an index on instance_id alone it reads every task
+    # the instance ever had, and a step costs more the longer the instance lives.
+    deploy(api["admin"], FIXTURES / "loop.bpmn")
+    started = api["alice"].post("/api/process-instances", json={"process_key": "loop"}).get_json()
+    for _ in range(3):
+        [task] = [t for t in api["alice"].get(f"/api/tasks?instance_id={started['id']}").get_json()]
+        assert api["alice"].post(f"/api/tasks/{task['id']}/complete",
+                                 json={"data": {"done": False}}).status_code == 200
+    query = tasks._OPEN_OF_INSTANCE.params(instance_id=started["id"]).compile(
+        connection, compile_kwargs={"literal_binds": True})
+    if connection.dialect.name == "sqlite":
+        plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+        assert "(instance_id=? AND status=?)" in plan
+    else:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a test table is tiny
+        plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {query}").scalar()[0]["Plan"]
+        condition = plan.get("Index Cond", "")
+        assert "instance_id" in condition and "status" in condition, plan
+    rows = connection.execute(tasks._OPEN_OF_INSTANCE, {"instance_id": started["id"]}).all()
+    assert len(rows) == 1
