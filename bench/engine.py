@@ -8,14 +8,19 @@ Run with `.venv/bin/python -m bench.engine` (or `make bench`). It prints:
    POST /api/tasks/{id}/complete call is timed; finding the next task id
    (GET /api/tasks?instance_id=...) happens outside the timer.
 2. The bare engine: the same BPMN run by SpiffWorkflow in memory, no storage,
-   and the ratio REST-on-SQLite p50 / bare p50; then the floor under any durable
+   and the ratio REST-on-SQLite p50 / bare p50. The ratio figures are taken in
+   ROUNDS interleaved rounds (bare, REST, 2c, 2d one after the other) and the
+   median of the rounds' ratios is reported with their range, because the
+   machine's speed drifts between minutes. Then the floor under any durable
    REST step (HTTP through Flask, saving and restoring the run, a SQLite commit),
    each part measured alone, as a ratio to the bare step; then (2c) the same
    completion hand-written on the bare sqlite3 driver (bench/lean_step.py), as
-   the yardstick of what the ratio target asks of any implementation.
-3. History growth: one instance looping 510 times; the median of completions
-   1-10 against the median of completions 491-510, and the stored state size
-   (len of process_instances.state) after step 5 and step 500.
+   the yardstick of what the ratio target asks of any implementation, and (2d)
+   that completion again with every run kept in memory between steps.
+3. History growth: one instance looping 510 times; the median of its completions
+   491-510 against the median of completions 1-10 of new instances, taken in
+   turns with them, and the stored state size (len of process_instances.state)
+   after step 5 and step 500.
 4. A summary against the issue's targets; the same figures go to
    bench/results/engine.json.
 
@@ -57,10 +62,11 @@ RESULTS_FILE = ROOT / "bench" / "results" / "engine.json"
 
 INSTANCES = 20            # figure 1 and 2: instances of the loop process ...
 COMPLETIONS = 25          # ... times completions each, all timed
+ROUNDS = 5                # figure 2: interleaved rounds of bare, REST and hand-written completions
 WARMUP = 10               # untimed completions before any timed ones
-HISTORY_STEPS = 510       # figure 3: one instance looping this many times
-EARLY = (1, 10)           # completions whose median is "step 5"
-LATE = (491, 510)         # completions whose median is "step 500"
+EARLY = (1, 10)           # figure 3: completions of new instances whose median is "step 5" ...
+LATE = (491, 510)         # ... against these of one old instance, whose median is "step 500"
+HISTORY_STEPS = LATE[1]
 STATE_AT = (5, 500)       # stored state size after these completions
 
 TARGETS = {
@@ -182,8 +188,8 @@ def warm_up(backend: Backend) -> None:
         task_id = backend.open_task(instance_id)
 
 
-def measure_rest(backend: Backend, profiler: cProfile.Profile | None = None) -> dict:
-    """Figure 1: INSTANCES x COMPLETIONS timed completions, round robin over the instances."""
+def rest_latencies(backend: Backend, profiler: cProfile.Profile | None = None) -> tuple[list[float], float]:
+    """INSTANCES x COMPLETIONS timed completions, round robin; the POST times and the wall time."""
     current = dict(backend.start() for _ in range(INSTANCES))
     latencies = []
     wall_started = time.perf_counter()
@@ -195,64 +201,132 @@ def measure_rest(backend: Backend, profiler: cProfile.Profile | None = None) -> 
             if profiler is not None:
                 profiler.disable()
             current[instance_id] = backend.open_task(instance_id)
-    wall = time.perf_counter() - wall_started
+    return latencies, time.perf_counter() - wall_started
+
+
+def measure_rest(backend: Backend, profiler: cProfile.Profile | None = None) -> dict:
+    """Figure 1 on one backend: the stats of one batch of completions."""
+    latencies, wall = rest_latencies(backend, profiler)
     result = stats_of(latencies)
     result["loop_completions_per_s_incl_untimed_lookup"] = round(len(latencies) / wall, 1)
     return result
 
 
 def measure_history(backend: Backend) -> dict:
-    """Figure 3: one instance, HISTORY_STEPS completions, early and late windows."""
-    instance_id, task_id = backend.start()
-    latencies, sizes = {}, {}
-    for step in range(1, HISTORY_STEPS + 1):
-        latencies[step] = backend.complete(task_id, {"done": False})
+    """Figure 3: completions LATE of one long-lived instance against completions EARLY of new ones.
+
+    The old instance is driven to step LATE[0] - 1 first; then each of its completions
+    in the late window alternates with a completion in the early window of a new
+    instance (two of them, EARLY steps each), so that both windows are measured in the
+    same seconds and the machine's drift does not pass for growth.
+    """
+    old_id, old_task = backend.start()
+    sizes = {}
+
+    def complete_old(step: int) -> float:
+        nonlocal old_task
+        elapsed = backend.complete(old_task, {"done": False})
         if step in STATE_AT:
-            sizes[step] = backend.state_size(instance_id)
-        task_id = backend.open_task(instance_id)
-    early = statistics.median(latencies[s] for s in range(EARLY[0], EARLY[1] + 1))
-    late = statistics.median(latencies[s] for s in range(LATE[0], LATE[1] + 1))
+            sizes[step] = backend.state_size(old_id)
+        old_task = backend.open_task(old_id)
+        return elapsed
+
+    for step in range(1, LATE[0]):
+        complete_old(step)
+    early, late = [], []
+    new_id = new_task = None
+    for number, step in enumerate(range(LATE[0], LATE[1] + 1)):
+        late.append(complete_old(step))
+        if number % (EARLY[1] - EARLY[0] + 1) == 0:
+            new_id, new_task = backend.start()
+        early.append(backend.complete(new_task, {"done": False}))
+        new_task = backend.open_task(new_id)
+    early_median, late_median = statistics.median(early), statistics.median(late)
     return {"early_window": list(EARLY), "late_window": list(LATE),
-            "early_median_ms": round(ms(early), 3), "late_median_ms": round(ms(late), 3),
-            "ratio": round(late / early, 3),
+            "early_median_ms": round(ms(early_median), 3), "late_median_ms": round(ms(late_median), 3),
+            "ratio": round(late_median / early_median, 3),
             "state_bytes": {str(step): size for step, size in sizes.items()}}
 
 
-def run_backend(name: str, url: str, lean_db_path: Path | None = None) -> dict:
-    """Figures 1 and 3 on one backend; with `lean_db_path` (SQLite), figure 2c on its file too."""
+def run_backend(name: str, url: str) -> dict:
+    """Figures 1 and 3 on one backend."""
     backend = Backend(name, url)
     try:
         warm_up(backend)
         rest = measure_rest(backend)
-        lean = None
-        if lean_db_path is not None:
-            lean = stats_of(measure_lean_step(backend, str(lean_db_path), INSTANCES, COMPLETIONS, WARMUP))
         history = measure_history(backend)
     finally:
         backend.close()
-    return {"rest": rest, "history": history, **({"lean": lean} if lean else {})}
+    return {"rest": rest, "history": history}
+
+
+def run_sqlite_rounds(url: str, db_path: Path, bare: "BareEngine") -> dict:
+    """Figures 1, 2, 2c, 2d and 3 on SQLite, the ratio figures in ROUNDS interleaved rounds.
+
+    Each round measures the bare engine, the app's REST completion and the two
+    hand-written completions one after the other, so that each ratio compares
+    figures taken within seconds of each other: on a shared machine the speed of
+    the whole machine drifts by a third from minute to minute, and a ratio of
+    figures taken minutes apart measures that drift as much as the code.
+    """
+    backend = Backend("sqlite", url)
+    parts: dict[str, list[float]] = {"bare": [], "rest": [], "lean": [], "lean_kept": []}
+    rounds, wall = [], 0.0
+    try:
+        warm_up(backend)
+        bare.latencies()  # warm-up
+        for _ in range(ROUNDS):
+            round_parts = {"bare": bare.latencies()}
+            round_parts["rest"], round_wall = rest_latencies(backend)
+            wall += round_wall
+            for label, keep_runs in (("lean", False), ("lean_kept", True)):
+                round_parts[label] = measure_lean_step(backend, str(db_path), INSTANCES, COMPLETIONS,
+                                                       WARMUP, keep_runs=keep_runs)
+            p50 = {label: percentile(values, 50) for label, values in round_parts.items()}
+            rounds.append({f"{label}_p50_ms": round(ms(value), 3) for label, value in p50.items()}
+                          | {f"{label}_ratio": round(p50[label] / p50["bare"], 3)
+                             for label in ("rest", "lean", "lean_kept")})
+            for label, values in round_parts.items():
+                parts[label] += values
+        history = measure_history(backend)
+    finally:
+        backend.close()
+    rest = stats_of(parts["rest"])
+    rest["loop_completions_per_s_incl_untimed_lookup"] = round(len(parts["rest"]) / wall, 1)
+    ratios = {label: {"median": round(statistics.median(r[f"{label}_ratio"] for r in rounds), 3),
+                      "min": min(r[f"{label}_ratio"] for r in rounds),
+                      "max": max(r[f"{label}_ratio"] for r in rounds)}
+              for label in ("rest", "lean", "lean_kept")}
+    return {"rest": rest, "history": history, "bare": stats_of(parts["bare"]),
+            "lean": stats_of(parts["lean"]), "lean_kept": stats_of(parts["lean_kept"]),
+            "rounds": rounds, "ratios": ratios}
 
 
 # --- the bare engine -------------------------------------------------------------------------
 
-def measure_bare_engine() -> dict:
+class BareEngine:
     """Figure 2: the same BPMN in SpiffWorkflow, in memory, no storage."""
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-    from SpiffWorkflow.util.task import TaskState
 
-    from engine import bpmn
-    from engine.state import SCRIPT_ENGINE
+    def __init__(self):
+        from engine import bpmn
 
-    parsed = bpmn.parse_upload([(LOOP_BPMN.name, LOOP_BPMN.read_bytes())])
-    process = next(p for p in parsed if p.key == "loop")
-    spec, subprocess_specs = bpmn.build_specs(process.files, process.key)
+        parsed = bpmn.parse_upload([(LOOP_BPMN.name, LOOP_BPMN.read_bytes())])
+        process = next(p for p in parsed if p.key == "loop")
+        self.spec, self.subprocess_specs = bpmn.build_specs(process.files, process.key)
 
-    def start():
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+    def _start(self):
+        from SpiffWorkflow.bpmn import BpmnWorkflow
+
+        from engine.state import SCRIPT_ENGINE
+
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=SCRIPT_ENGINE)
         workflow.do_engine_steps()
         return workflow
 
-    def complete_one(workflow) -> float:
+    @staticmethod
+    def _complete_one(workflow) -> float:
+        from SpiffWorkflow.util.task import TaskState
+
         task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
         started = time.perf_counter()
         task.set_data(done=False)
@@ -260,12 +334,13 @@ def measure_bare_engine() -> dict:
         workflow.do_engine_steps()
         return time.perf_counter() - started
 
-    warm = start()
-    for _ in range(WARMUP):
-        complete_one(warm)
-    workflows = [start() for _ in range(INSTANCES)]
-    latencies = [complete_one(wf) for _ in range(COMPLETIONS) for wf in workflows]
-    return stats_of(latencies)
+    def latencies(self) -> list[float]:
+        """INSTANCES x COMPLETIONS completions, round robin, after WARMUP on another workflow."""
+        warm = self._start()
+        for _ in range(WARMUP):
+            self._complete_one(warm)
+        workflows = [self._start() for _ in range(INSTANCES)]
+        return [self._complete_one(wf) for _ in range(COMPLETIONS) for wf in workflows]
 
 
 # --- the floor under any durable REST step ---------------------------------------------------
@@ -563,8 +638,8 @@ def main(argv: list[str] | None = None) -> int:
           f"GC {'on' if gc.isenabled() else 'off'}")
     print(f"  REST: {INSTANCES} loop instances x {COMPLETIONS} completions, timed POST "
           f"/api/tasks/{{id}}/complete only, after {WARMUP} untimed warm-up completions")
-    print(f"  history: one instance x {HISTORY_STEPS} completions; medians of completions "
-          f"{EARLY[0]}-{EARLY[1]} and {LATE[0]}-{LATE[1]}")
+    print(f"  history: one instance x {HISTORY_STEPS} completions; median of its completions "
+          f"{LATE[0]}-{LATE[1]} against completions {EARLY[0]}-{EARLY[1]} of new instances, in turns")
 
     backends: dict[str, dict] = {}
     skipped: dict[str, str] = {}
@@ -575,10 +650,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as workdir:
         workdir = Path(workdir)
-        bare = measure_bare_engine()
+        bare_engine = BareEngine()
         floor = measure_floor(workdir)
-        backends["sqlite"] = run_backend("sqlite", f"sqlite:///{workdir / 'bench.db'}",
-                                         lean_db_path=workdir / "bench.db")
+        backends["sqlite"] = run_sqlite_rounds(f"sqlite:///{workdir / 'bench.db'}", workdir / "bench.db",
+                                               bare_engine)
         if not problem:
             url = create_postgres_database()
             try:
@@ -588,21 +663,30 @@ def main(argv: list[str] | None = None) -> int:
         profile = profile_sqlite(workdir) if args.profile else None
 
     sqlite = backends["sqlite"]
-    overhead = sqlite["rest"]["p50_ms"] / bare["p50_ms"]
+    bare, ratios = sqlite.pop("bare"), sqlite["ratios"]
+    overhead, lean_ratio, kept_ratio = (ratios[label]["median"] for label in ("rest", "lean", "lean_kept"))
     floor_ms = bare["p50_ms"] + sum(part["p50_ms"] for part in floor.values())
     floor_ratio = floor_ms / bare["p50_ms"]
+
+    def spread(label: str) -> str:
+        return f"{ratios[label]['min']:.1f}x to {ratios[label]['max']:.1f}x over {ROUNDS} rounds"
 
     print()
     print("1. REST completion latency (POST /api/tasks/{id}/complete, real commits)")
     for name, figures in backends.items():
         print_backend(name, figures)
     print()
-    print("2. Bare engine (SpiffWorkflow in memory, no storage): set_data + run + do_engine_steps")
+    print("2. Bare engine (SpiffWorkflow in memory, no storage): set_data + run + do_engine_steps,")
+    print(f"   in {ROUNDS} rounds interleaved with figures 1 (SQLite), 2c and 2d; a ratio is the median")
+    print("   of the rounds' ratios of p50s")
     print(f"  p50 {bare['p50_ms']:.3f} ms, p99 {bare['p99_ms']:.3f} ms, "
           f"{bare['completions_per_s']:.0f} completions/s")
-    print(f"  overhead REST-on-SQLite p50 / bare p50 = {sqlite['rest']['p50_ms']:.2f} / "
-          f"{bare['p50_ms']:.3f} = {overhead:.1f}x (target <= {TARGETS['overhead_ratio']:g}x: "
-          f"{verdict(overhead, TARGETS['overhead_ratio'])})")
+    print(f"  overhead REST-on-SQLite / bare = {overhead:.1f}x ({spread('rest')}; "
+          f"target <= {TARGETS['overhead_ratio']:g}x: {verdict(overhead, TARGETS['overhead_ratio'])})")
+    for number, figures in enumerate(sqlite["rounds"], 1):
+        print(f"    round {number}: bare {figures['bare_p50_ms']:.3f} ms, REST {figures['rest_p50_ms']:.2f} ms "
+              f"({figures['rest_ratio']:.1f}x), 2c {figures['lean_p50_ms']:.2f} ms ({figures['lean_ratio']:.1f}x), "
+              f"2d {figures['lean_kept_p50_ms']:.2f} ms ({figures['lean_kept_ratio']:.1f}x)")
     print()
     print("2b. Floor under any durable REST step (p50 of each part, measured alone)")
     print(f"  HTTP round trip through Flask's test client, no work:  {floor['http']['p50_ms']:.3f} ms")
@@ -612,19 +696,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  = floor {floor_ms:.3f} ms = {floor_ratio:.1f}x the bare step; the {TARGETS['overhead_ratio']:g}x "
           f"target leaves {TARGETS['overhead_ratio'] * bare['p50_ms'] - floor_ms:.3f} ms for auth, "
           f"locking, task rows, audit, validation and the response")
-    lean = sqlite["lean"]
-    lean_ratio = lean["p50_ms"] / bare["p50_ms"]
+    lean, kept = sqlite["lean"], sqlite["lean_kept"]
     print()
     print("2c. The leanest durable completion: the same POST on the same SQLite file, hand-written on")
     print("    the bare sqlite3 driver, no SQLAlchemy, no ORM, no marshmallow (bench/lean_step.py)")
-    print(f"  p50 {lean['p50_ms']:.3f} ms, p99 {lean['p99_ms']:.3f} ms = {lean_ratio:.1f}x the bare step; "
-          f"the app's completion is {sqlite['rest']['p50_ms'] / lean['p50_ms']:.1f}x this")
+    print(f"  p50 {lean['p50_ms']:.3f} ms, p99 {lean['p99_ms']:.3f} ms = {lean_ratio:.1f}x the bare step "
+          f"({spread('lean')}); the app's completion is {sqlite['rest']['p50_ms'] / lean['p50_ms']:.1f}x this")
+    print("2d. The same, with each run kept in memory between steps (no read or restore of the saved run)")
+    print(f"  p50 {kept['p50_ms']:.3f} ms, p99 {kept['p99_ms']:.3f} ms = {kept_ratio:.1f}x the bare step "
+          f"({spread('lean_kept')})")
     print()
-    print("3. History growth (one looping instance)")
+    print("3. History growth (a looping instance's late steps, in turns with new instances' first steps)")
     for name, figures in backends.items():
         h = figures["history"]
-        print(f"  {name}: median completions {EARLY[0]}-{EARLY[1]} {h['early_median_ms']:.2f} ms, "
-              f"{LATE[0]}-{LATE[1]} {h['late_median_ms']:.2f} ms, ratio {h['ratio']:.2f}; "
+        print(f"  {name}: median of steps {EARLY[0]}-{EARLY[1]} {h['early_median_ms']:.2f} ms, "
+              f"of steps {LATE[0]}-{LATE[1]} {h['late_median_ms']:.2f} ms, ratio {h['ratio']:.2f}; "
               f"stored state {h['state_bytes'][str(STATE_AT[0])]} bytes after step {STATE_AT[0]}, "
               f"{h['state_bytes'][str(STATE_AT[1])]} bytes after step {STATE_AT[1]}")
 
@@ -638,7 +724,8 @@ def main(argv: list[str] | None = None) -> int:
     summary += [("Bare engine p50", bare["p50_ms"], "ms", None),
                 ("Overhead REST-SQLite / bare (p50)", overhead, "x", TARGETS["overhead_ratio"]),
                 ("Floor (HTTP+save+commit+step) / bare", floor_ratio, "x", None),
-                ("Leanest hand-written completion / bare", lean_ratio, "x", None)]
+                ("Leanest hand-written completion / bare", lean_ratio, "x", None),
+                ("The same with runs kept in memory / bare", kept_ratio, "x", None)]
     for name, figures in backends.items():
         summary.append((f"History step 500 / step 5 ({name})", figures["history"]["ratio"], "x",
                         TARGETS["history_ratio"]))
@@ -669,6 +756,7 @@ def main(argv: list[str] | None = None) -> int:
         "bare_engine": bare,
         "floor": {**floor, "floor_ms": round(floor_ms, 3), "floor_ratio": round(floor_ratio, 3)},
         "lean_step": {**sqlite["lean"], "ratio_to_bare": round(lean_ratio, 3)},
+        "lean_step_runs_kept": {**sqlite["lean_kept"], "ratio_to_bare": round(kept_ratio, 3)},
         "backends": backends,
         "skipped": skipped,
         "overhead_ratio": round(overhead, 3),
