@@ -9,14 +9,15 @@ Run with `.venv/bin/python -m bench.engine` (or `make bench`). It prints:
    (GET /api/tasks?instance_id=...) happens outside the timer.
 2. The bare engine: the same BPMN run by SpiffWorkflow in memory, no storage,
    and the ratio REST-on-SQLite p50 / bare p50. The ratio figures are taken in
-   ROUNDS interleaved rounds (bare, REST, 2c, 2d one after the other) and the
+   ROUNDS interleaved rounds (bare, REST, 2c-2f one after the other) and the
    median of the rounds' ratios is reported with their range, because the
    machine's speed drifts between minutes. Then the floor under any durable
    REST step (HTTP through Flask, saving and restoring the run, a SQLite commit),
    each part measured alone, as a ratio to the bare step; then (2c) the same
    completion hand-written on the bare sqlite3 driver (bench/lean_step.py), as
-   the yardstick of what the ratio target asks of any implementation, and (2d)
-   that completion again with every run kept in memory between steps.
+   the yardstick of what the ratio target asks of any implementation; (2d) that
+   completion again with every run kept in memory between steps; (2e) its
+   statements through SQLAlchemy Core instead of the bare driver, and (2f) both.
 3. History growth: one instance looping 510 times; the median of its completions
    491-510 against the median of completions 1-10 of new instances, taken in
    turns with them, and the stored state size (len of process_instances.state)
@@ -63,6 +64,13 @@ RESULTS_FILE = ROOT / "bench" / "results" / "engine.json"
 INSTANCES = 20            # figure 1 and 2: instances of the loop process ...
 COMPLETIONS = 25          # ... times completions each, all timed
 ROUNDS = 5                # figure 2: interleaved rounds of bare, REST and hand-written completions
+# Figures 2c-2f: the hand-written completion of bench/lean_step.py, by its switches.
+LEAN_VARIANTS = {
+    "lean": {},
+    "lean_kept": {"keep_runs": True},
+    "lean_core": {"through_sqlalchemy": True},
+    "lean_core_kept": {"through_sqlalchemy": True, "keep_runs": True},
+}
 WARMUP = 10               # untimed completions before any timed ones
 EARLY = (1, 10)           # figure 3: completions of new instances whose median is "step 5" ...
 LATE = (491, 510)         # ... against these of one old instance, whose median is "step 500"
@@ -270,7 +278,7 @@ def run_sqlite_rounds(url: str, db_path: Path, bare: "BareEngine") -> dict:
     figures taken minutes apart measures that drift as much as the code.
     """
     backend = Backend("sqlite", url)
-    parts: dict[str, list[float]] = {"bare": [], "rest": [], "lean": [], "lean_kept": []}
+    parts: dict[str, list[float]] = {"bare": [], "rest": [], **{label: [] for label in LEAN_VARIANTS}}
     rounds, wall = [], 0.0
     try:
         warm_up(backend)
@@ -279,13 +287,13 @@ def run_sqlite_rounds(url: str, db_path: Path, bare: "BareEngine") -> dict:
             round_parts = {"bare": bare.latencies()}
             round_parts["rest"], round_wall = rest_latencies(backend)
             wall += round_wall
-            for label, keep_runs in (("lean", False), ("lean_kept", True)):
+            for label, switches in LEAN_VARIANTS.items():
                 round_parts[label] = measure_lean_step(backend, str(db_path), INSTANCES, COMPLETIONS,
-                                                       WARMUP, keep_runs=keep_runs)
+                                                       WARMUP, **switches)
             p50 = {label: percentile(values, 50) for label, values in round_parts.items()}
             rounds.append({f"{label}_p50_ms": round(ms(value), 3) for label, value in p50.items()}
                           | {f"{label}_ratio": round(p50[label] / p50["bare"], 3)
-                             for label in ("rest", "lean", "lean_kept")})
+                             for label in ("rest", *LEAN_VARIANTS)})
             for label, values in round_parts.items():
                 parts[label] += values
         history = measure_history(backend)
@@ -296,9 +304,9 @@ def run_sqlite_rounds(url: str, db_path: Path, bare: "BareEngine") -> dict:
     ratios = {label: {"median": round(statistics.median(r[f"{label}_ratio"] for r in rounds), 3),
                       "min": min(r[f"{label}_ratio"] for r in rounds),
                       "max": max(r[f"{label}_ratio"] for r in rounds)}
-              for label in ("rest", "lean", "lean_kept")}
+              for label in ("rest", *LEAN_VARIANTS)}
     return {"rest": rest, "history": history, "bare": stats_of(parts["bare"]),
-            "lean": stats_of(parts["lean"]), "lean_kept": stats_of(parts["lean_kept"]),
+            **{label: stats_of(parts[label]) for label in LEAN_VARIANTS},
             "rounds": rounds, "ratios": ratios}
 
 
@@ -664,7 +672,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sqlite = backends["sqlite"]
     bare, ratios = sqlite.pop("bare"), sqlite["ratios"]
-    overhead, lean_ratio, kept_ratio = (ratios[label]["median"] for label in ("rest", "lean", "lean_kept"))
+    overhead, lean_ratio, kept_ratio, core_ratio, core_kept_ratio = (
+        ratios[label]["median"] for label in ("rest", *LEAN_VARIANTS))
     floor_ms = bare["p50_ms"] + sum(part["p50_ms"] for part in floor.values())
     floor_ratio = floor_ms / bare["p50_ms"]
 
@@ -677,16 +686,17 @@ def main(argv: list[str] | None = None) -> int:
         print_backend(name, figures)
     print()
     print("2. Bare engine (SpiffWorkflow in memory, no storage): set_data + run + do_engine_steps,")
-    print(f"   in {ROUNDS} rounds interleaved with figures 1 (SQLite), 2c and 2d; a ratio is the median")
+    print(f"   in {ROUNDS} rounds interleaved with figures 1 (SQLite) and 2c-2f; a ratio is the median")
     print("   of the rounds' ratios of p50s")
     print(f"  p50 {bare['p50_ms']:.3f} ms, p99 {bare['p99_ms']:.3f} ms, "
           f"{bare['completions_per_s']:.0f} completions/s")
     print(f"  overhead REST-on-SQLite / bare = {overhead:.1f}x ({spread('rest')}; "
           f"target <= {TARGETS['overhead_ratio']:g}x: {verdict(overhead, TARGETS['overhead_ratio'])})")
     for number, figures in enumerate(sqlite["rounds"], 1):
-        print(f"    round {number}: bare {figures['bare_p50_ms']:.3f} ms, REST {figures['rest_p50_ms']:.2f} ms "
-              f"({figures['rest_ratio']:.1f}x), 2c {figures['lean_p50_ms']:.2f} ms ({figures['lean_ratio']:.1f}x), "
-              f"2d {figures['lean_kept_p50_ms']:.2f} ms ({figures['lean_kept_ratio']:.1f}x)")
+        shown = ", ".join(f"{name} {figures[f'{label}_p50_ms']:.2f} ms ({figures[f'{label}_ratio']:.1f}x)"
+                          for name, label in (("REST", "rest"), ("2c", "lean"), ("2d", "lean_kept"),
+                                              ("2e", "lean_core"), ("2f", "lean_core_kept")))
+        print(f"    round {number}: bare {figures['bare_p50_ms']:.3f} ms, {shown}")
     print()
     print("2b. Floor under any durable REST step (p50 of each part, measured alone)")
     print(f"  HTTP round trip through Flask's test client, no work:  {floor['http']['p50_ms']:.3f} ms")
@@ -705,6 +715,13 @@ def main(argv: list[str] | None = None) -> int:
     print("2d. The same, with each run kept in memory between steps (no read or restore of the saved run)")
     print(f"  p50 {kept['p50_ms']:.3f} ms, p99 {kept['p99_ms']:.3f} ms = {kept_ratio:.1f}x the bare step "
           f"({spread('lean_kept')})")
+    core, core_kept = sqlite["lean_core"], sqlite["lean_core_kept"]
+    print("2e. 2c with its statements through SQLAlchemy Core (text(), the app's engine, a transaction a request)")
+    print(f"  p50 {core['p50_ms']:.3f} ms, p99 {core['p99_ms']:.3f} ms = {core_ratio:.1f}x the bare step "
+          f"({spread('lean_core')})")
+    print("2f. 2e with each run kept in memory between steps")
+    print(f"  p50 {core_kept['p50_ms']:.3f} ms, p99 {core_kept['p99_ms']:.3f} ms = {core_kept_ratio:.1f}x the "
+          f"bare step ({spread('lean_core_kept')})")
     print()
     print("3. History growth (a looping instance's late steps, in turns with new instances' first steps)")
     for name, figures in backends.items():
@@ -725,7 +742,9 @@ def main(argv: list[str] | None = None) -> int:
                 ("Overhead REST-SQLite / bare (p50)", overhead, "x", TARGETS["overhead_ratio"]),
                 ("Floor (HTTP+save+commit+step) / bare", floor_ratio, "x", None),
                 ("Leanest hand-written completion / bare", lean_ratio, "x", None),
-                ("The same with runs kept in memory / bare", kept_ratio, "x", None)]
+                ("The same with runs kept in memory / bare", kept_ratio, "x", None),
+                ("Hand-written on SQLAlchemy Core / bare", core_ratio, "x", None),
+                ("The same with runs kept in memory / bare", core_kept_ratio, "x", None)]
     for name, figures in backends.items():
         summary.append((f"History step 500 / step 5 ({name})", figures["history"]["ratio"], "x",
                         TARGETS["history_ratio"]))
@@ -757,6 +776,9 @@ def main(argv: list[str] | None = None) -> int:
         "floor": {**floor, "floor_ms": round(floor_ms, 3), "floor_ratio": round(floor_ratio, 3)},
         "lean_step": {**sqlite["lean"], "ratio_to_bare": round(lean_ratio, 3)},
         "lean_step_runs_kept": {**sqlite["lean_kept"], "ratio_to_bare": round(kept_ratio, 3)},
+        "lean_step_sqlalchemy_core": {**sqlite["lean_core"], "ratio_to_bare": round(core_ratio, 3)},
+        "lean_step_sqlalchemy_core_runs_kept": {**sqlite["lean_core_kept"],
+                                                "ratio_to_bare": round(core_kept_ratio, 3)},
         "backends": backends,
         "skipped": skipped,
         "overhead_ratio": round(overhead, 3),
