@@ -47,6 +47,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -64,12 +65,29 @@ RESULTS_FILE = ROOT / "bench" / "results" / "engine.json"
 INSTANCES = 20            # figure 1 and 2: instances of the loop process ...
 COMPLETIONS = 25          # ... times completions each, all timed
 ROUNDS = 5                # figure 2: interleaved rounds of bare, REST and hand-written completions
-# Figures 2c-2f: the hand-written completion of bench/lean_step.py, by its switches.
+
+
+@dataclass(frozen=True)
+class LeanVariant:
+    """One of figures 2c-2f: the hand-written completion of bench/lean_step.py with some switches."""
+    figure: str
+    title: str        # its printed heading
+    short: str        # its row in the summary
+    result_key: str   # its entry in bench/results/engine.json
+    switches: dict
+
+
 LEAN_VARIANTS = {
-    "lean": {},
-    "lean_kept": {"keep_runs": True},
-    "lean_core": {"through_sqlalchemy": True},
-    "lean_core_kept": {"through_sqlalchemy": True, "keep_runs": True},
+    "lean": LeanVariant("2c", "hand-written on the bare sqlite3 driver, no SQLAlchemy, no ORM, no marshmallow",
+                        "hand-written, bare driver", "lean_step", {}),
+    "lean_kept": LeanVariant("2d", "2c with each run kept in memory between steps",
+                             "2c, runs kept in memory", "lean_step_runs_kept", {"keep_runs": True}),
+    "lean_core": LeanVariant("2e", "2c with its statements through SQLAlchemy Core (text(), the app's engine)",
+                             "2c through SQLAlchemy Core", "lean_step_sqlalchemy_core",
+                             {"through_sqlalchemy": True}),
+    "lean_core_kept": LeanVariant("2f", "2e with each run kept in memory between steps",
+                                  "2e, runs kept in memory", "lean_step_sqlalchemy_core_runs_kept",
+                                  {"through_sqlalchemy": True, "keep_runs": True}),
 }
 WARMUP = 10               # untimed completions before any timed ones
 EARLY = (1, 10)           # figure 3: completions of new instances whose median is "step 5" ...
@@ -269,9 +287,9 @@ def run_backend(name: str, url: str) -> dict:
 
 
 def run_sqlite_rounds(url: str, db_path: Path, bare: "BareEngine") -> dict:
-    """Figures 1, 2, 2c, 2d and 3 on SQLite, the ratio figures in ROUNDS interleaved rounds.
+    """Figures 1, 2, 2c-2f and 3 on SQLite, the ratio figures in ROUNDS interleaved rounds.
 
-    Each round measures the bare engine, the app's REST completion and the two
+    Each round measures the bare engine, the app's REST completion and the
     hand-written completions one after the other, so that each ratio compares
     figures taken within seconds of each other: on a shared machine the speed of
     the whole machine drifts by a third from minute to minute, and a ratio of
@@ -287,9 +305,9 @@ def run_sqlite_rounds(url: str, db_path: Path, bare: "BareEngine") -> dict:
             round_parts = {"bare": bare.latencies()}
             round_parts["rest"], round_wall = rest_latencies(backend)
             wall += round_wall
-            for label, switches in LEAN_VARIANTS.items():
+            for label, variant in LEAN_VARIANTS.items():
                 round_parts[label] = measure_lean_step(backend, str(db_path), INSTANCES, COMPLETIONS,
-                                                       WARMUP, **switches)
+                                                       WARMUP, **variant.switches)
             p50 = {label: percentile(values, 50) for label, values in round_parts.items()}
             rounds.append({f"{label}_p50_ms": round(ms(value), 3) for label, value in p50.items()}
                           | {f"{label}_ratio": round(p50[label] / p50["bare"], 3)
@@ -672,8 +690,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sqlite = backends["sqlite"]
     bare, ratios = sqlite.pop("bare"), sqlite["ratios"]
-    overhead, lean_ratio, kept_ratio, core_ratio, core_kept_ratio = (
-        ratios[label]["median"] for label in ("rest", *LEAN_VARIANTS))
+    overhead = ratios["rest"]["median"]
     floor_ms = bare["p50_ms"] + sum(part["p50_ms"] for part in floor.values())
     floor_ratio = floor_ms / bare["p50_ms"]
 
@@ -692,10 +709,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{bare['completions_per_s']:.0f} completions/s")
     print(f"  overhead REST-on-SQLite / bare = {overhead:.1f}x ({spread('rest')}; "
           f"target <= {TARGETS['overhead_ratio']:g}x: {verdict(overhead, TARGETS['overhead_ratio'])})")
+    names = {"rest": "REST", **{label: variant.figure for label, variant in LEAN_VARIANTS.items()}}
     for number, figures in enumerate(sqlite["rounds"], 1):
         shown = ", ".join(f"{name} {figures[f'{label}_p50_ms']:.2f} ms ({figures[f'{label}_ratio']:.1f}x)"
-                          for name, label in (("REST", "rest"), ("2c", "lean"), ("2d", "lean_kept"),
-                                              ("2e", "lean_core"), ("2f", "lean_core_kept")))
+                          for label, name in names.items())
         print(f"    round {number}: bare {figures['bare_p50_ms']:.3f} ms, {shown}")
     print()
     print("2b. Floor under any durable REST step (p50 of each part, measured alone)")
@@ -706,22 +723,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  = floor {floor_ms:.3f} ms = {floor_ratio:.1f}x the bare step; the {TARGETS['overhead_ratio']:g}x "
           f"target leaves {TARGETS['overhead_ratio'] * bare['p50_ms'] - floor_ms:.3f} ms for auth, "
           f"locking, task rows, audit, validation and the response")
-    lean, kept = sqlite["lean"], sqlite["lean_kept"]
     print()
-    print("2c. The leanest durable completion: the same POST on the same SQLite file, hand-written on")
-    print("    the bare sqlite3 driver, no SQLAlchemy, no ORM, no marshmallow (bench/lean_step.py)")
-    print(f"  p50 {lean['p50_ms']:.3f} ms, p99 {lean['p99_ms']:.3f} ms = {lean_ratio:.1f}x the bare step "
-          f"({spread('lean')}); the app's completion is {sqlite['rest']['p50_ms'] / lean['p50_ms']:.1f}x this")
-    print("2d. The same, with each run kept in memory between steps (no read or restore of the saved run)")
-    print(f"  p50 {kept['p50_ms']:.3f} ms, p99 {kept['p99_ms']:.3f} ms = {kept_ratio:.1f}x the bare step "
-          f"({spread('lean_kept')})")
-    core, core_kept = sqlite["lean_core"], sqlite["lean_core_kept"]
-    print("2e. 2c with its statements through SQLAlchemy Core (text(), the app's engine, a transaction a request)")
-    print(f"  p50 {core['p50_ms']:.3f} ms, p99 {core['p99_ms']:.3f} ms = {core_ratio:.1f}x the bare step "
-          f"({spread('lean_core')})")
-    print("2f. 2e with each run kept in memory between steps")
-    print(f"  p50 {core_kept['p50_ms']:.3f} ms, p99 {core_kept['p99_ms']:.3f} ms = {core_kept_ratio:.1f}x the "
-          f"bare step ({spread('lean_core_kept')})")
+    print("2c-2f. The leanest durable completion: the same POST on the same SQLite file, written by hand")
+    print("    (bench/lean_step.py), and what would change it")
+    for label, variant in LEAN_VARIANTS.items():
+        figures = sqlite[label]
+        print(f"  {variant.figure}. {variant.title}")
+        print(f"    p50 {figures['p50_ms']:.3f} ms, p99 {figures['p99_ms']:.3f} ms = "
+              f"{ratios[label]['median']:.1f}x the bare step ({spread(label)})")
+    print(f"  the app's completion is {sqlite['rest']['p50_ms'] / sqlite['lean']['p50_ms']:.1f}x 2c")
     print()
     print("3. History growth (a looping instance's late steps, in turns with new instances' first steps)")
     for name, figures in backends.items():
@@ -740,11 +750,9 @@ def main(argv: list[str] | None = None) -> int:
                     ("REST PostgreSQL p99", backends["postgresql"]["rest"]["p99_ms"], "ms", None)]
     summary += [("Bare engine p50", bare["p50_ms"], "ms", None),
                 ("Overhead REST-SQLite / bare (p50)", overhead, "x", TARGETS["overhead_ratio"]),
-                ("Floor (HTTP+save+commit+step) / bare", floor_ratio, "x", None),
-                ("Leanest hand-written completion / bare", lean_ratio, "x", None),
-                ("The same with runs kept in memory / bare", kept_ratio, "x", None),
-                ("Hand-written on SQLAlchemy Core / bare", core_ratio, "x", None),
-                ("The same with runs kept in memory / bare", core_kept_ratio, "x", None)]
+                ("Floor (HTTP+save+commit+step) / bare", floor_ratio, "x", None)]
+    summary += [(f"{variant.figure} {variant.short} / bare", ratios[label]["median"], "x", None)
+                for label, variant in LEAN_VARIANTS.items()]
     for name, figures in backends.items():
         summary.append((f"History step 500 / step 5 ({name})", figures["history"]["ratio"], "x",
                         TARGETS["history_ratio"]))
@@ -774,11 +782,8 @@ def main(argv: list[str] | None = None) -> int:
                    "percentile": "nearest rank", "timed": "POST /api/tasks/{id}/complete only"},
         "bare_engine": bare,
         "floor": {**floor, "floor_ms": round(floor_ms, 3), "floor_ratio": round(floor_ratio, 3)},
-        "lean_step": {**sqlite["lean"], "ratio_to_bare": round(lean_ratio, 3)},
-        "lean_step_runs_kept": {**sqlite["lean_kept"], "ratio_to_bare": round(kept_ratio, 3)},
-        "lean_step_sqlalchemy_core": {**sqlite["lean_core"], "ratio_to_bare": round(core_ratio, 3)},
-        "lean_step_sqlalchemy_core_runs_kept": {**sqlite["lean_core_kept"],
-                                                "ratio_to_bare": round(core_kept_ratio, 3)},
+        **{variant.result_key: {**sqlite[label], "ratio_to_bare": ratios[label]["median"]}
+           for label, variant in LEAN_VARIANTS.items()},
         "backends": backends,
         "skipped": skipped,
         "overhead_ratio": round(overhead, 3),

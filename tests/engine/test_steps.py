@@ -62,7 +62,7 @@ def test_a_step_finds_its_instances_open_tasks_by_index_however_long_the_instanc
     deploy(api["admin"], FIXTURES / "loop.bpmn")
     started = api["alice"].post("/api/process-instances", json={"process_key": "loop"}).get_json()
     for _ in range(3):
-        [task] = [t for t in api["alice"].get(f"/api/tasks?instance_id={started['id']}").get_json()]
+        [task] = api["alice"].get(f"/api/tasks?instance_id={started['id']}").get_json()
         assert api["alice"].post(f"/api/tasks/{task['id']}/complete",
                                  json={"data": {"done": False}}).status_code == 200
     query = tasks._OPEN_OF_INSTANCE.params(instance_id=started["id"]).compile(
