@@ -20,7 +20,6 @@ from engine.scheduler import TimerScheduler
 from tests.databases import (POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database,
                              postgres_problem)
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

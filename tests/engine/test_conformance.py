@@ -1,7 +1,7 @@
 """Every OMG MIWG reference model, and its Camunda Modeler export, is refused cleanly or accepted with reasons.
 
-The corpus lives outside the repo in /work/shared/conformance/miwg; a missing corpus
-fails the run rather than silently testing nothing.
+The corpus is a copy of the workplace's shared/conformance/miwg in tests/conformance/miwg;
+a missing corpus fails the run rather than silently testing nothing.
 """
 
 from pathlib import Path
@@ -10,7 +10,7 @@ import pytest
 
 from engine.bpmn import BpmnInvalid, parse_upload
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "miwg"
+CORPUS = Path(__file__).resolve().parents[1] / "conformance" / "miwg"
 FILES = sorted(CORPUS.glob("**/*.bpmn"))
 # Problems about the file itself (before there are elements to point at) carry a line only.
 XML_LEVEL = ("not well-formed XML", "DOCTYPE", "a binary", "not UTF-8", "not a BPMN or DMN")
