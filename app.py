@@ -7,8 +7,8 @@ import secrets
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from engine import migrations, settings
-from engine.db import make_engine, make_session_factory
+from core import migrations, settings
+from core.db import make_engine, make_session_factory
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 

@@ -1,8 +1,8 @@
 """Run migrations against the URL given by the caller or by the settings."""
 from alembic import context
 
-from engine.db import Base, make_engine
-from engine.settings import database_url
+from core.db import Base, make_engine
+from core.settings import database_url
 
 config = context.config
 target_metadata = Base.metadata

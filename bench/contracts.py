@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import migrations
-from engine.db import make_engine, make_session_factory
+from core import migrations
+from core.db import make_engine, make_session_factory
 from signing import fonts, keys, render, service
 
 RESULTS = Path(__file__).resolve().parent / "results" / "contracts.json"

@@ -97,7 +97,7 @@ class _CoreTransactions:
     def __init__(self, db_path: str):
         from sqlalchemy import text
 
-        from engine.db import make_engine
+        from core.db import make_engine
 
         self.engine = make_engine(f"sqlite:///{db_path}")
         self.statements = {sql: text(sql) for sql in (_AUTH, _INSTANCE, _STATE, _TASK, _CLOSE, _AUDIT,

@@ -252,7 +252,7 @@ _CREATOR_FACTORY = None
 
 def _creator_init(url: str, ready) -> None:
     global _CREATOR_FACTORY
-    from engine.db import make_engine, make_session_factory
+    from core.db import make_engine, make_session_factory
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's to handle: it terminates us
 
@@ -305,7 +305,7 @@ class Database:
         self.engine = None
         try:
             from engine import definitions, migrations
-            from engine.db import make_engine, make_session_factory
+            from core.db import make_engine, make_session_factory
 
             migrations.upgrade(self.url)  # what create_app does; the workers' create_app finds it done
             self.engine = make_engine(self.url)

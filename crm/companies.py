@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from engine.db import get_or_raise
-from engine.errors import Conflict, InvalidInput
+from core.db import get_or_raise
+from core.errors import Conflict, InvalidInput
 
 from .models import Company, Contact, Opportunity
 

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import accounts, instances
-from engine.db import get_or_raise
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import User
+import accounts
+from engine import instances
+from core.db import get_or_raise
+from core.errors import Conflict, InvalidInput, NotFound
+from accounts.models import User
 
 from .companies import get_company, subsidiary_ids
 from .models import CommitteeMember, Contact, Opportunity

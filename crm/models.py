@@ -12,8 +12,9 @@ from sqlalchemy import (BigInteger, CheckConstraint, Date, Float, ForeignKey, In
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db import Base, UTCDateTime, utcnow
-from engine.models import ProcessInstance, User
+from core.db import Base, UTCDateTime, utcnow
+from accounts.models import User
+from engine.models import ProcessInstance
 
 COMMITTEE_ROLES = ("decision_maker", "influencer", "evaluator", "user", "gatekeeper")
 ATTITUDES = ("champion", "supporter", "neutral", "skeptic", "opponent")
@@ -42,6 +43,8 @@ class Company(Base):
                                                   index=True)
     industry: Mapped[str | None] = mapped_column(String(80))
     city: Mapped[str | None] = mapped_column(String(80))
+    # Who looks after the company; no foreign key, see migration 0010.
+    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[Company | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)

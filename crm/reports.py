@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import definitions
-from engine.db import utcnow
+from core.db import utcnow
 from engine.models import ProcessInstance, StageVisit
 
 from .models import LOST_REASONS, WIN_REASONS, Opportunity, Tender

@@ -6,10 +6,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts, instances
-from engine.db import get_or_raise
-from engine.errors import InvalidInput
-from engine.models import User
+import accounts
+from engine import instances
+from core.db import get_or_raise
+from core.errors import InvalidInput
+from accounts.models import User
 
 from .companies import get_company
 from .models import Tender

@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import bpmn, definitions, instances
-from engine.db import utcnow
+from core.db import utcnow
 from engine.forms import NS
-from engine.models import ProcessDefinition, ProcessInstance, User
+from accounts.models import User
+from engine.models import ProcessDefinition, ProcessInstance
 
 from .companies import resolve_company
 from .models import TENDER_OUTCOMES, Opportunity, Tender

@@ -5,9 +5,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import Company
-from engine import accounts, definitions
-from engine.db import utcnow
-from engine.settings import PROJECT_ROOT
+import accounts
+from engine import definitions
+from core.db import utcnow
+from core.settings import PROJECT_ROOT
 
 from . import records, timeline
 

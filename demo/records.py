@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from crm import companies, deals, tenders
 from crm.models import Opportunity
-from engine import accounts, instances, tasks
-from engine.models import User
+import accounts
+from engine import instances, tasks
+from accounts.models import User
 
 # name, parent, industry, city
 COMPANIES = [

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import Opportunity, Tender
-from engine.models import AuditEntry, HumanTask, ProcessInstance, StageVisit
+from core.audit import AuditEntry
+from engine.models import HumanTask, ProcessInstance, StageVisit
 
 # Typical days in each stage, (shortest, longest).
 TYPICAL_DAYS = {"线索获取": (4, 12), "需求确认": (7, 20), "方案制定": (10, 25), "商务谈判": (10, 30),

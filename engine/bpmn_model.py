@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from lxml import etree
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 from engine.forms import BPMN_NS, CAMUNDA_NS
 
 DECISION_REF = f"{{{CAMUNDA_NS}}}decisionRef"

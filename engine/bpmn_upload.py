@@ -20,7 +20,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from engine.bpmn_model import (
     DECISION_REF, BpmnInvalid, Doc, ParsedProcess, Problem, bpmn_tags, problem_at,
 )
-from engine.errors import TooLarge
+from core.errors import TooLarge
 from engine.expressions import ExpressionError, translate_condition, translate_timer
 from engine.forms import BPMN_NS
 

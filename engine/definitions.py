@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import bpmn, timers
-from .audit import record
-from .db import get_or_raise
-from .errors import Forbidden, InvalidInput, NotFound
-from .models import ProcessDefinition, User
+from core.audit import record
+from core.db import get_or_raise
+from core.errors import InvalidInput, NotFound
+from accounts import require
+from accounts.models import User
 
-DEPLOYER_ROLES = ("admin", "designer")
-
+from .models import ProcessDefinition
 
 @dataclass
 class Deployment:
@@ -33,11 +33,10 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, actor: User | No
     """Deploy every process in `files`; all or nothing.
 
     Raises:
-        Forbidden: the actor is neither admin nor designer.
+        Forbidden: the actor may not deploy processes.
         bpmn.BpmnInvalid: any file is invalid; nothing is stored.
     """
-    if actor is not None and actor.role not in DEPLOYER_ROLES:
-        raise Forbidden("only admins and designers deploy processes")
+    require(actor, "processes.deploy")
     if not files:
         raise InvalidInput("no file uploaded", [{"message": "at least one .bpmn or .dmn file", "field": "file"}])
     parsed = bpmn.parse_upload(files, find_deployed=lambda key: _deployed_files(session, key))

@@ -1,4 +1,4 @@
-"""The engine's tables: people, process definitions, instances, human tasks, audit.
+"""The engine's tables: process definitions, instances, human tasks, stage visits, timers.
 
 The schema itself comes from the Alembic migrations; these classes map it.
 """
@@ -6,66 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
-                        String, Table, Text, UniqueConstraint, text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base, UTCDateTime, utcnow
+from accounts.models import User
+from core.audit import AuditEntry
+from core.db import Base, UTCDateTime, utcnow
 
-ROLES = ("admin", "designer", "member")
 INSTANCE_STATUSES = ("running", "waiting", "completed", "terminated", "error")
 TASK_STATUSES = ("open", "completed", "cancelled")
-
-user_groups = Table(
-    "user_groups", Base.metadata,
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
-)
-
-
-class User(Base):
-    __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'designer', 'member')", name="role"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="member")
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Login lockout: consecutive wrong passwords, and until when logins are refused.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin")
-
-    @property
-    def group_names(self) -> set[str]:
-        return {group.name for group in self.groups}
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
-class Group(Base):
-    __tablename__ = "groups"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
-
-
-class ApiToken(Base):
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # Only the SHA-256 of the token is kept: a leaked database yields no usable token.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    user: Mapped[User] = relationship(lazy="joined")
-
 
 class ProcessDefinition(Base):
     __tablename__ = "process_definitions"
@@ -112,6 +62,9 @@ class ProcessInstance(Base):
     error_element_id: Mapped[str | None] = mapped_column(String(255))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Whose case this is (the data's `owner`, else who started it): what visibility goes by.
+    # No foreign key, see migration 0010.
+    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -169,24 +122,6 @@ class TaskGroup(Base):
 
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
-
-
-class AuditEntry(Base):
-    """Every operation: who did what, when, with which data. An instance's history is its entries."""
-
-    __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_instance_id_id", "instance_id", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    action: Mapped[str] = mapped_column(String(64))
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
-    task_id: Mapped[str | None] = mapped_column(String(36))
-    element_id: Mapped[str | None] = mapped_column(String(255))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
-
-    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 class StageVisit(Base):

@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import timers
-from .db import utcnow
+from core.db import utcnow
 
 log = logging.getLogger(__name__)
 

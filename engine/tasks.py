@@ -20,11 +20,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from . import bpmn, instances
-from .accounts import Actor
-from .audit import record
-from .db import as_loaded, get_or_raise, utcnow
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .models import HumanTask, TaskGroup, User
+from accounts.permissions import Actor
+from core.audit import record
+from core.db import as_loaded, get_or_raise, utcnow
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accounts.models import User
+
+from .models import HumanTask, TaskGroup
 from .state import SCRIPT_ENGINE
 
 DEFAULT_PRIORITY = 50

@@ -24,8 +24,8 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from .audit import record
-from .db import is_postgresql, utcnow
+from core.audit import record
+from core.db import is_postgresql, utcnow
 from .models import ProcessDefinition, Timer
 
 MAX_ATTEMPTS = 5

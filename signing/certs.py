@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 
 # certvalidator consults a CRL it was given only for certificates that name a
 # distribution point; `.invalid` never resolves, and validation never fetches.

@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import utcnow
-from engine.errors import InvalidInput
+from core.db import utcnow
+from core.errors import InvalidInput
 from engine.models import ProcessInstance
 
 from .models import Contract

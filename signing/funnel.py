@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import instances
-from engine.errors import Conflict
+from core.errors import Conflict
 
 from . import service
 from .models import Contract

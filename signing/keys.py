@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 
 from . import certs
 from .certs import Identity

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.db import Base, UTCDateTime, utcnow
-from engine.models import User
+from core.db import Base, UTCDateTime, utcnow
+from accounts.models import User
 
 STATUSES = ("rendered", "sealed", "completed")
 REVISION_KINDS = ("rendered", "sealed", "signed", "completed")

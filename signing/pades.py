@@ -28,7 +28,7 @@ from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError,
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 
 from .certs import Identity, subject_name
 from .keys import Trust

@@ -15,9 +15,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, instances, settings
-from engine.db import get_or_raise, is_postgresql, utcnow
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from accounts import require
+from core import audit, settings
+from core.db import get_or_raise, is_postgresql, utcnow
+from core.errors import Conflict, InvalidInput, NotFound, TooLarge
+from engine import instances
 
 from . import archive, drafts, fonts, keys, pades, render, verify
 from .certs import Identity, issuer_name, load_pkcs12, subject_name
@@ -26,7 +28,6 @@ from .render import Box
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_PKCS12_BYTES = 100 * 1024
-SEAL_GROUP = "legal"
 MAX_CERTIFICATE_EVENTS = 24  # what fits in the completion box; the archive keeps them all
 
 
@@ -96,11 +97,10 @@ def seal_contract(session: Session, contract_id: int, actor, ip: str | None, *,
     """Certify the contract with the company's seal: PAdES B-T, visible stamp, form filling allowed.
 
     Raises:
-        Forbidden: unless `actor` is an admin or in the legal group (None: the system).
+        Forbidden: unless `actor` may seal contracts (None: the system).
         Conflict: when the contract is not freshly rendered.
     """
-    if actor is not None and not (actor.is_admin or SEAL_GROUP in actor.group_names):
-        raise Forbidden(f"only admins and members of {SEAL_GROUP!r} may seal contracts")
+    require(actor, "contracts.seal")
     folder = _data_dir(data_dir)
     contract = _lock(session, contract_id)
     _expect_status(contract, "rendered", "sealed")
@@ -335,8 +335,7 @@ def _certificate_summary(identity: Identity) -> dict:
 
 
 def _require_admin(actor, doing: str) -> None:
-    if actor is not None and not actor.is_admin:
-        raise Forbidden(f"only admins may {doing}")
+    require(actor, "signing.manage")
 
 
 def _check_pkcs12_size(pkcs12: bytes) -> None:

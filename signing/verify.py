@@ -20,7 +20,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import (KeyUsageConstraints, SignatureCoverageLevel,
                                      async_validate_pdf_signature, async_validate_pdf_timestamp)
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 
 from . import pades
 from .keys import Trust

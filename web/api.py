@@ -5,13 +5,27 @@ from flask import Blueprint, request
 
 from engine import definitions, instances, tasks
 
-from .auth import current_actor, current_user, token_required
+from .auth import current_actor, current_user, declare_permissions, token_required
 from .db import get_session
 from .errors import BadRequest
 from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema,
                       StartInstanceSchema, TaskSchema, TaskSummarySchema)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+declare_permissions(bp, {
+    "deploy_definitions": "processes.deploy",
+    "list_definitions": "processes.read",
+    "list_definition_versions": "processes.read",
+    "start_instance": "processes.start",
+    "show_instance": "instances.read",
+    "set_instance_variables": "instances.variables.set",
+    "retry_instance": "instances.repair",
+    "list_tasks": "tasks.work",
+    "show_task": "tasks.work",
+    "claim_task": "tasks.work",
+    "unclaim_task": "tasks.work",
+    "complete_task": "tasks.work",
+})
 
 # Built once: marshmallow deep-copies every field when a schema is instantiated.
 start_instance_schema = StartInstanceSchema()
@@ -36,7 +50,7 @@ def json_body() -> dict:
 @token_required
 def deploy_definitions():
     files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("file")]
-    deployments = definitions.deploy(get_session(), files, actor=current_user())
+    deployments = definitions.deploy(get_session(), files, actor=current_actor())
     body = [{**definition_schema.dump(d.definition), "created": d.is_new}
             for d in deployments]
     return body, 201
@@ -59,7 +73,7 @@ def list_definition_versions(key):
 def start_instance():
     body = start_instance_schema.load(json_body())
     instance = instances.start_instance(get_session(), body["process_key"], data=body["data"],
-                                        business_key=body["business_key"], actor=current_user())
+                                        business_key=body["business_key"], actor=current_actor())
     return instance_schema.dump(instance), 201
 
 
@@ -73,14 +87,14 @@ def show_instance(instance_id):
 @token_required
 def set_instance_variables(instance_id):
     body = complete_task_schema.load(json_body())
-    instance = instances.set_variables(get_session(), instance_id, body["data"], actor=current_user())
+    instance = instances.set_variables(get_session(), instance_id, body["data"], actor=current_actor())
     return instance_schema.dump(instance)
 
 
 @bp.post("/process-instances/<int:instance_id>/retry")
 @token_required
 def retry_instance(instance_id):
-    instance = instances.retry_instance(get_session(), instance_id, actor=current_user())
+    instance = instances.retry_instance(get_session(), instance_id, actor=current_actor())
     return instance_schema.dump(instance)
 
 
@@ -103,13 +117,13 @@ def show_task(task_id):
 @bp.post("/tasks/<task_id>/claim")
 @token_required
 def claim_task(task_id):
-    return task_schema.dump(tasks.claim_task(get_session(), task_id, actor=current_user()))
+    return task_schema.dump(tasks.claim_task(get_session(), task_id, actor=current_actor()))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @token_required
 def unclaim_task(task_id):
-    return task_schema.dump(tasks.unclaim_task(get_session(), task_id, actor=current_user()))
+    return task_schema.dump(tasks.unclaim_task(get_session(), task_id, actor=current_actor()))
 
 
 @bp.post("/tasks/<task_id>/complete")

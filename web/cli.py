@@ -8,8 +8,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from engine import accounts, definitions
-from engine.errors import DomainError
+import accounts
+from engine import definitions
+from core.errors import DomainError
 
 
 def _unit_of_work():

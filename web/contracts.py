@@ -4,24 +4,38 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from werkzeug.utils import secure_filename
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 from signing import funnel, service
 
 from .api import json_body
-from .auth import current_user, token_required
+from .auth import current_actor, declare_permissions, token_required
 from .contract_schemas import (CertificateSchema, ContractDetailSchema, ContractQuerySchema,
                                ContractSchema, DraftContractSchema, RevocationSchema,
                                SignContractSchema, VerificationSchema)
 from .db import get_session
 
 bp = Blueprint("contracts", __name__, url_prefix="/api")
+declare_permissions(bp, {
+    "draft": "contracts.draft",
+    "list_contracts": "contracts.read",
+    "show": "contracts.read",
+    "pdf": "contracts.read",
+    "verify": "contracts.read",
+    "verify_upload": "contracts.verify",
+    "seal": "contracts.seal",
+    "draft_for_deal": "contracts.draft",
+    "sign": "contracts.read",  # still open to every reader: signing links replace it
+    "import_company_certificate": "signing.manage",
+    "add_trust_root": "signing.manage",
+    "revoke": "signing.manage",
+})
 
 
 @bp.post("/contracts")
 @token_required
 def draft():
     body = DraftContractSchema().load(json_body())
-    contract = service.draft_contract(get_session(), body, current_user(), ip=request.remote_addr)
+    contract = service.draft_contract(get_session(), body, current_actor(), ip=request.remote_addr)
     return ContractDetailSchema().dump(contract), 201
 
 
@@ -41,7 +55,7 @@ def show(contract_id):
 @bp.get("/contracts/<int:contract_id>/pdf")
 @token_required
 def pdf(contract_id):
-    contract, revision, data = service.contract_pdf(get_session(), contract_id, current_user(),
+    contract, revision, data = service.contract_pdf(get_session(), contract_id, current_actor(),
                                                     request.remote_addr,
                                                     revision=request.args.get("revision", type=int))
     response = Response(data, mimetype="application/pdf")
@@ -68,14 +82,14 @@ def verify_upload():
 @bp.post("/contracts/<int:contract_id>/seal")
 @token_required
 def seal(contract_id):
-    contract = service.seal_contract(get_session(), contract_id, current_user(), request.remote_addr)
+    contract = service.seal_contract(get_session(), contract_id, current_actor(), request.remote_addr)
     return ContractDetailSchema().dump(contract)
 
 
 @bp.post("/process-instances/<int:instance_id>/contract")
 @token_required
 def draft_for_deal(instance_id):
-    contract = funnel.draft_for_instance(get_session(), instance_id, current_user(), ip=request.remote_addr)
+    contract = funnel.draft_for_instance(get_session(), instance_id, current_actor(), ip=request.remote_addr)
     return ContractDetailSchema().dump(contract), 201
 
 
@@ -89,7 +103,7 @@ def sign(contract_id):
     else:
         body = SignContractSchema().load(json_body())
     contract = service.sign_as_customer(get_session(), contract_id, body["name"], body["email"],
-                                        current_user(), request.remote_addr, pkcs12=pkcs12,
+                                        current_actor(), request.remote_addr, pkcs12=pkcs12,
                                         passphrase=body["passphrase"])
     return ContractDetailSchema().dump(contract)
 
@@ -99,14 +113,14 @@ def sign(contract_id):
 def import_company_certificate():
     upload = _upload("file", "the company's PKCS#12")
     summary = service.import_company_certificate(upload.read(), request.form.get("passphrase"),
-                                                 current_user())
+                                                 current_actor())
     return CertificateSchema().dump(summary)
 
 
 @bp.post("/signing/trust-roots")
 @token_required
 def add_trust_root():
-    summary = service.add_trust_root(_upload("file", "the CA certificate").read(), current_user())
+    summary = service.add_trust_root(_upload("file", "the CA certificate").read(), current_actor())
     return CertificateSchema().dump(summary), 201
 
 
@@ -114,7 +128,7 @@ def add_trust_root():
 @token_required
 def revoke():
     body = RevocationSchema().load(json_body())
-    return service.revoke_certificate(body["serial"], body["reason"], current_user())
+    return service.revoke_certificate(body["serial"], body["reason"], current_actor())
 
 
 def _upload(name: str, what: str):

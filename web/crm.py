@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from crm import companies, deals, reports, tenders
 
 from .api import json_body
-from .auth import current_user, token_required
+from .auth import current_actor, declare_permissions, token_required
 from .crm_schemas import (CommitteeMemberInSchema, CommitteeMemberSchema, CompanyGroupSchema, CompanyInSchema,
                           CompanyPatchSchema, CompanySchema, ContactInSchema, ContactSchema,
                           ConversionReportSchema, ListQuerySchema, OpportunityInSchema, OpportunitySchema,
@@ -18,6 +18,31 @@ from .crm_schemas import (CommitteeMemberInSchema, CommitteeMemberSchema, Compan
 from .db import get_session
 
 bp = Blueprint("crm", __name__, url_prefix="/api")
+declare_permissions(bp, {
+    "list_companies": "companies.read",
+    "create_company": "companies.write",
+    "show_company": "companies.read",
+    "update_company": "companies.write",
+    "show_company_group": "companies.read",
+    "list_contacts": "companies.read",
+    "create_contact": "companies.write",
+    "show_contact": "companies.read",
+    "list_opportunities": "deals.read",
+    "open_opportunity": "deals.write",
+    "show_opportunity": "deals.read",
+    "list_committee": "deals.read",
+    "add_committee_member": "deals.write",
+    "remove_committee_member": "deals.write",
+    "list_tenders": "tenders.read",
+    "open_tender": "tenders.write",
+    "show_tender": "tenders.read",
+    "conversion_report": "reports.read",
+    "stage_durations_report": "reports.read",
+    "pipeline_report": "reports.read",
+    "forecast_report": "reports.read",
+    "win_loss_report": "reports.read",
+    "tender_win_rate_report": "reports.read",
+})
 
 company_schema, companies_schema = CompanySchema(), CompanySchema(many=True)
 company_in_schema, company_patch_schema = CompanyInSchema(), CompanyPatchSchema(partial=True)
@@ -114,7 +139,7 @@ def list_opportunities():
 @token_required
 def open_opportunity():
     body = deal_in_schema.load(json_body())
-    return deal_schema.dump(deals.open_deal(get_session(), actor=current_user(), **body)), 201
+    return deal_schema.dump(deals.open_deal(get_session(), actor=current_actor(), **body)), 201
 
 
 @bp.get("/opportunities/<int:opportunity_id>")
@@ -155,7 +180,7 @@ def list_tenders():
 @token_required
 def open_tender():
     body = tender_in_schema.load(json_body())
-    return tender_schema.dump(tenders.open_tender(get_session(), actor=current_user(), **body)), 201
+    return tender_schema.dump(tenders.open_tender(get_session(), actor=current_actor(), **body)), 201
 
 
 @bp.get("/tenders/<int:tender_id>")

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import (Conflict, DomainError, Forbidden, InvalidInput, NotFound, ProcessError,
+from core.errors import (Conflict, DomainError, Forbidden, InvalidInput, NotFound, ProcessError,
                            TooLarge, Unauthorized)
 
 STATUS = {NotFound: 404, Conflict: 409, Forbidden: 403, Unauthorized: 401, InvalidInput: 422,

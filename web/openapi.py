@@ -9,8 +9,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
 from . import contract_schemas, crm_schemas, schemas
+from .auth import PUBLIC, declare_permissions
 
 bp = Blueprint("openapi", __name__)
+declare_permissions(bp, {"openapi_document": PUBLIC})
 
 ERRORS = {str(code): {"description": text, "content": {"application/json": {"schema": "Error"}}}
           for code, text in ((400, "malformed request"), (401, "no or a bad token"),

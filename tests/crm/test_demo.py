@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 import demo
 from crm import reports
 from crm.models import Company, Opportunity, Tender
-from engine.db import utcnow
+from core.db import utcnow
 from engine.models import StageVisit
 
 STAGES = ["线索获取", "需求确认", "方案制定", "商务谈判", "合同签署", "交付实施", "售后服务"]

@@ -15,7 +15,7 @@ from engine import expressions
 from engine.bpmn import (
     MAX_FILE_BYTES, BpmnInvalid, build_specs, describe_task, parse_upload, stage_of,
 )
-from engine.errors import InvalidInput, TooLarge
+from core.errors import InvalidInput, TooLarge
 
 try:  # run under the production script engine when it is there; SpiffWorkflow's default otherwise
     from engine.scripting import make_script_engine

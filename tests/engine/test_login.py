@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug.security import check_password_hash
 
-from engine import accounts
-from engine.errors import InvalidInput, Unauthorized
+import accounts
+from core.errors import InvalidInput, Unauthorized
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 
@@ -63,7 +63,7 @@ def test_unknown_and_inactive_users_get_the_same_answer(session, mei):
 
 
 def test_a_lockout_is_audited(session, mei):
-    from engine.models import AuditEntry
+    from core.audit import AuditEntry
     from sqlalchemy import select
 
     fail(session, 5)

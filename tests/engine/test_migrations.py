@@ -9,8 +9,8 @@ from sqlalchemy import inspect
 
 import crm.models  # noqa: F401  every domain's tables must be in Base.metadata
 import signing.models  # noqa: F401
-from engine import migrations
-from engine.db import Base, make_engine
+from core import migrations
+from core.db import Base, make_engine
 from tests.conftest import create_postgres_database, drop_postgres_database
 
 import pytest

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from engine import instances, tasks
-from engine.accounts import get_user
+from accounts import get_user
 from tests.conftest import FIXTURES, deploy
 
 

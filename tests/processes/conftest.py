@@ -4,14 +4,15 @@ import functools
 import pytest
 from werkzeug.security import generate_password_hash
 
-from engine import accounts
+import accounts
+import accounts.users
 from tests.processes.funnel import deploy_bundled, make_team
 
 
 @pytest.fixture
 def fast_passwords(monkeypatch):
     """Hash passwords cheaply: these tests authenticate with tokens and make many users."""
-    monkeypatch.setattr(accounts, "generate_password_hash",
+    monkeypatch.setattr(accounts.users, "generate_password_hash",
                         functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 

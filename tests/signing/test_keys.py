@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 from signing import certs, keys
 
 from .conftest import COMPANY, personal_pkcs12, tls_server_pkcs12

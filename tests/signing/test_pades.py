@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from engine.errors import InvalidInput
+from core.errors import InvalidInput
 from signing import certs, keys, pades, render, verify
 
 from .conftest import appearance, personal_pkcs12, reader, report

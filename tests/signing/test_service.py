@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import accounts
-from engine.models import User
-from engine.errors import Conflict, Forbidden, InvalidInput
+import accounts
+from accounts.models import User
+from core.errors import Conflict, Forbidden, InvalidInput
 from signing import archive, service
 
 from .conftest import pdf_text, reader, sample_contract

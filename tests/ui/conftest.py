@@ -18,8 +18,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 import demo
-from engine import accounts, migrations
-from engine.db import make_engine, make_session_factory
+import accounts
+from core import migrations
+from core.db import make_engine, make_session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "screenshots"

@@ -312,7 +312,7 @@ def test_members_neither_see_nor_use_the_upload(alice):
     response = post(alice, "/processes", {"file": [file(FIXTURES / "loop.bpmn")]},
                     page="/processes", content_type="multipart/form-data")
     assert response.status_code == 303
-    assert "only admins and designers deploy" in text(alice.get("/processes"))
+    assert "processes.deploy" in text(alice.get("/processes"))
 
 
 def test_starting_from_the_page_opens_the_instance(api, alice):

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from app import create_app
 from engine import definitions, instances
-from engine.db import utcnow
-from engine.models import AuditEntry, ProcessInstance, Timer
+from core.db import utcnow
+from core.audit import AuditEntry
+from engine.models import ProcessInstance, Timer
 from tests.conftest import FIXTURES, create_postgres_database, drop_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]

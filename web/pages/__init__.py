@@ -14,13 +14,27 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, g, redirect, request, session, url_for
 
-from engine import accounts
+import accounts
 
 from .. import i18n
+from ..auth import PUBLIC, SIGNED_IN, current_actor, declare_permissions
 from ..db import get_session
 
 bp = Blueprint("pages", __name__, template_folder="../templates", static_folder="../static",
                static_url_path="/assets")
+declare_permissions(bp, {
+    "static": PUBLIC, "vendor": PUBLIC,
+    "login": PUBLIC, "login_submit": PUBLIC, "logout": PUBLIC, "language": PUBLIC,
+    "password": SIGNED_IN, "password_submit": SIGNED_IN,
+    "inbox": "tasks.work", "task": "tasks.work", "claim": "tasks.work", "unclaim": "tasks.work",
+    "complete": "tasks.work",
+    "instance": "instances.read", "retry": "instances.repair", "draft_contract": "contracts.draft",
+    "contract_list": "contracts.read", "contract": "contracts.read", "contract_pdf": "contracts.read",
+    "verify_form": "contracts.verify", "verify_upload": "contracts.verify",
+    "pipeline": "reports.read",
+    "processes": "processes.read", "process": "processes.read", "definition_xml": "processes.read",
+    "upload": "processes.deploy", "start": "processes.start",
+})
 
 
 def password_stamp(user) -> str:
@@ -39,6 +53,11 @@ def page_user():
                 user = None
         g.page_user = user
     return g.page_user
+
+
+def page_actor():
+    """Return the logged-in person as an Actor, what services check rights against."""
+    return current_actor()
 
 
 def login_required(view):

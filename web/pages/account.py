@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-from engine import accounts
-from engine.errors import InvalidInput, Unauthorized
+import accounts
+from core.errors import InvalidInput, Unauthorized
 
 from .. import i18n
 from ..db import get_session

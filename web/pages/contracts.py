@@ -9,7 +9,7 @@ from signing import service as contracts
 from signing.models import STATUSES
 
 from ..db import get_session
-from . import bp, login_required, page_user
+from . import bp, login_required, page_actor
 
 
 @bp.get("/contracts")
@@ -34,7 +34,7 @@ def contract(contract_id):
 @bp.get("/contracts/<int:contract_id>/pdf")
 @login_required
 def contract_pdf(contract_id):
-    found, revision, data = contracts.contract_pdf(get_session(), contract_id, page_user(),
+    found, revision, data = contracts.contract_pdf(get_session(), contract_id, page_actor(),
                                                    request.remote_addr,
                                                    revision=request.args.get("revision", type=int))
     response = Response(data, mimetype="application/pdf")

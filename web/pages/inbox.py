@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from engine import tasks
-from engine.db import utcnow
-from engine.errors import InvalidInput
+from core.db import utcnow
+from core.errors import InvalidInput
 
 from ..db import get_session
 from ..i18n import gettext as _
-from . import back, bp, login_required, page_user
+from . import back, bp, login_required, page_actor
 from .diagram import instance_diagram
 from .inbox_view import InboxQuery, build_inbox, customer_of, is_overdue
 from .instances import SIGNING_TASK, contract_context
@@ -20,9 +20,9 @@ from .task_forms import form_data, form_fields
 @login_required
 def inbox():
     query = InboxQuery.from_args(request.args)
-    rows = tasks.list_open_tasks(get_session(), page_user())
+    rows = tasks.list_open_tasks(get_session(), page_actor())
     now = utcnow()
-    return render_template("inbox.html", inbox=build_inbox(rows, page_user(), query, now),
+    return render_template("inbox.html", inbox=build_inbox(rows, page_actor(), query, now),
                            query=query, now=now, customer_of=customer_of, is_overdue=is_overdue)
 
 
@@ -39,16 +39,16 @@ def render_task(row, values: dict, problems: list[dict], status: int = 200):
     general = [p["message"] for p in problems if not p.get("gate") and not p.get("field")]
     return render_template(
         "task.html", task=row, fields=form_fields(row.form or {}, values, problems), gates=gates,
-        general_problems=general, may_work=tasks.may_work_on(page_user(), row),
+        general_problems=general, may_work=tasks.may_work_on(page_actor(), row),
         diagram=instance_diagram(row.instance), customer=customer_of(row),
         is_overdue=is_overdue(row, utcnow()), instance_id=row.instance_id,
-        **(contract_context(row.instance, page_user()) if row.element_id == SIGNING_TASK else {})), status
+        **(contract_context(row.instance, page_actor()) if row.element_id == SIGNING_TASK else {})), status
 
 
 @bp.post("/tasks/<task_id>/claim")
 @login_required
 def claim(task_id):
-    row = tasks.claim_task(get_session(), task_id, actor=page_user())
+    row = tasks.claim_task(get_session(), task_id, actor=page_actor())
     flash(_("You took “{title}”.", title=row.title), "success")
     return redirect(back())
 
@@ -56,7 +56,7 @@ def claim(task_id):
 @bp.post("/tasks/<task_id>/unclaim")
 @login_required
 def unclaim(task_id):
-    row = tasks.unclaim_task(get_session(), task_id, actor=page_user())
+    row = tasks.unclaim_task(get_session(), task_id, actor=page_actor())
     flash(_("“{title}” is back with its group.", title=row.title), "info")
     return redirect(back())
 
@@ -67,11 +67,11 @@ def complete(task_id):
     row = tasks.get_task(get_session(), task_id)
     data = form_data(row.form or {}, request.form)
     try:
-        done = tasks.complete_task(get_session(), task_id, data, actor=page_user())
+        done = tasks.complete_task(get_session(), task_id, data, actor=page_actor())
     except InvalidInput as exc:
         return render_task(row, values=request.form.to_dict(), problems=exc.problems, status=422)
     flash(_("“{title}” is done.", title=done.title), "success")
-    following = tasks.list_open_tasks(get_session(), page_user(), instance_id=done.instance_id)
+    following = tasks.list_open_tasks(get_session(), page_actor(), instance_id=done.instance_id)
     if following:
         return redirect(url_for("pages.task", task_id=following[0].id))
     return redirect(url_for("pages.instance", instance_id=done.instance_id))

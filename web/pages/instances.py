@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from engine import instances
-from engine.db import utcnow
+from core.db import utcnow
 from signing import funnel
 from signing import service as contracts
 
 from ..db import get_session
 from ..i18n import gettext as _
-from . import back, bp, login_required, page_user
+from . import back, bp, login_required, page_actor
 from .diagram import instance_diagram
 
 SIGNING_TASK = "sign_contract"  # the funnel's 合同签署 task, whose gate waits for the signed contract
@@ -37,21 +37,21 @@ def instance(instance_id):
                            open_tasks=[t for t in found.tasks if t.status == "open"],
                            history=list(reversed(found.history)),
                            task_titles={t.id: t.title for t in found.tasks},
-                           **contract_context(found, page_user()))
+                           **contract_context(found, page_actor()))
 
 
 def contract_context(instance, user) -> dict:
     """Return the deal's contracts, and whether `user` may draft one now (the 合同签署 task is open)."""
     found = contracts.list_contracts(get_session(), instance_id=instance.id)
     is_signing = any(t.status == "open" and t.element_id == SIGNING_TASK for t in instance.tasks)
-    may_seal = user.is_admin or contracts.SEAL_GROUP in user.group_names
+    may_seal = user.can("contracts.seal")
     return {"contracts": found, "may_draft_contract": is_signing and may_seal and not found}
 
 
 @bp.post("/instances/<int:instance_id>/contract")
 @login_required
 def draft_contract(instance_id):
-    contract = funnel.draft_for_instance(get_session(), instance_id, page_user(), ip=request.remote_addr)
+    contract = funnel.draft_for_instance(get_session(), instance_id, page_actor(), ip=request.remote_addr)
     flash(_("Contract {number} is drafted and sealed; it waits for the customer's signature.",
             number=contract.number), "success")
     return redirect(back(default="pages.inbox"))
@@ -60,7 +60,7 @@ def draft_contract(instance_id):
 @bp.post("/instances/<int:instance_id>/retry")
 @login_required
 def retry(instance_id):
-    retried = instances.retry_instance(get_session(), instance_id, actor=page_user())
+    retried = instances.retry_instance(get_session(), instance_id, actor=page_actor())
     if retried.status == "error":
         flash(_("The retry failed again: {message}", message=retried.error_message), "error")
     else:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Response, redirect, render_template, request, url_for
 
 from engine import definitions, instances
-from engine.errors import InvalidInput, NotFound, TooLarge
+from core.errors import InvalidInput, NotFound, TooLarge
 
 from ..db import get_session
-from . import bp, login_required, page_user
+from . import bp, login_required, page_actor
 from .diagram import definition_diagram
 
 MAX_BUSINESS_KEY = 255
@@ -27,7 +27,7 @@ def upload():
              if f.filename]
     names = [name for name, _ in files]
     try:
-        deployments = definitions.deploy(get_session(), files, actor=page_user())
+        deployments = definitions.deploy(get_session(), files, actor=page_actor())
     except (InvalidInput, TooLarge) as exc:
         return render_template("processes.html", definitions=definitions.list_latest(get_session()),
                                results=None, problems=_by_file(exc.problems, names),
@@ -93,5 +93,5 @@ def _safe(name: str) -> str:
 def start(key):
     business_key = request.form.get("business_key", "").strip()[:MAX_BUSINESS_KEY] or None
     instance = instances.start_instance(get_session(), key, business_key=business_key,
-                                        actor=page_user())
+                                        actor=page_actor())
     return redirect(url_for("pages.instance", instance_id=instance.id))

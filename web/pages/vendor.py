@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import abort, send_from_directory
 
-from engine.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 from . import bp
 

@@ -1,22 +1,17 @@
-"""People: users with a role and groups, passwords and API tokens, both stored hashed."""
+"""People: users with a role and groups, their passwords (stored hashed) and logins."""
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .audit import record
-from .db import utcnow
-from .errors import Conflict, InvalidInput, NotFound, Unauthorized
-from .models import ROLES, ApiToken, Group, User, user_groups
+from core.audit import record
+from core.db import utcnow
+from core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 
-TOKEN_PREFIX = "dft_"
-TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+from .models import ROLES, Group, User
 
 
 def create_user(session: Session, name: str, password: str, *, role: str = "member",
@@ -137,63 +132,3 @@ def find_user_by_id(session: Session, user_id: int) -> User | None:
     """Return the active user with `user_id`, or None: what a login session points at."""
     user = session.get(User, user_id)
     return user if user is not None and user.is_active else None
-
-
-def create_token(session: Session, user: User) -> str:
-    """Create an API token for `user` and return it; only its hash is stored, so show it once."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), prefix=token[:12]))
-    session.flush()
-    record(session, "token.created", actor=user, detail={"prefix": token[:12]})
-    return token
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, as far as rights and the audit trail need to know.
-
-    Every API request authenticates; loading the ORM `User` with its groups for that
-    costs more than a whole engine step, so the token is checked with one plain
-    query into this value. Routes that change or show the user load the `User`.
-    """
-    id: int
-    name: str
-    role: str
-    group_names: frozenset[str]
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
-_tokens, _users, _groups = ApiToken.__table__, User.__table__, Group.__table__
-# One row per group of the token's holder (one row with no group name when in none).
-_TOKEN_HOLDER = (select(_users.c.id, _users.c.name, _users.c.role, _users.c.is_active,
-                        _tokens.c.id.label("token_id"), _tokens.c.last_used_at,
-                        _groups.c.name.label("group_name"))
-                 .join_from(_tokens, _users, _tokens.c.user_id == _users.c.id)
-                 .outerjoin(user_groups, user_groups.c.user_id == _users.c.id)
-                 .outerjoin(_groups, _groups.c.id == user_groups.c.group_id)
-                 .where(_tokens.c.token_hash == bindparam("token_hash")))
-_NOTE_TOKEN_USE = (update(_tokens).where(_tokens.c.id == bindparam("token_id"))
-                   .values(last_used_at=bindparam("last_used_at")))
-
-
-def actor_for_token(session: Session, token: str) -> Actor:
-    """Return who an API token belongs to, if active; raise Unauthorized otherwise."""
-    connection = session.connection()
-    rows = connection.execute(_TOKEN_HOLDER, {"token_hash": _hash_token(token)}).all()
-    if not rows or not rows[0].is_active:
-        raise Unauthorized("unknown or revoked API token")
-    holder, now = rows[0], utcnow()
-    # Only note use once a minute: a write on every request would cost every GET a commit.
-    if holder.last_used_at is None or now - holder.last_used_at > TOKEN_USE_RESOLUTION:
-        connection.execute(_NOTE_TOKEN_USE, {"token_id": holder.token_id, "last_used_at": now})
-    names = frozenset(row.group_name for row in rows if row.group_name is not None)
-    return Actor(holder.id, holder.name, holder.role, names)
-
-
-def _hash_token(token: str) -> str:
-    # Tokens carry 256 bits of randomness, so a plain SHA-256 is enough; a slow
-    # password hash would cost every API request tens of milliseconds.
-    return hashlib.sha256(token.encode()).hexdigest()
