@@ -12,17 +12,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
+from accounts.permissions import Actor
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput
 
+from . import visibility
 from .models import Company, Contact, Opportunity
 
 MAX_DEPTH = 50  # deeper than any real group; stops a walk over corrupted data
 
 
-def get_company(session: Session, company_id: int) -> Company:
-    """Return the company with `company_id`; raise NotFound otherwise."""
-    return get_or_raise(session, Company, company_id, "company")
+def get_company(session: Session, company_id: int, *, actor: Actor | None = None) -> Company:
+    """Return the company with `company_id` if `actor` sees it (None: the system); raise NotFound otherwise."""
+    company = get_or_raise(session, Company, company_id, "company")
+    visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
+                               "company")
+    return company
 
 
 def find_company_by_name(session: Session, name: str) -> Company | None:
@@ -30,10 +35,11 @@ def find_company_by_name(session: Session, name: str) -> Company | None:
     return session.scalar(select(Company).where(Company.name == name))
 
 
-def list_companies(session: Session, *, name_contains: str | None = None,
-                   parent_id: int | None = None) -> list[Company]:
-    """Return companies by name, optionally those whose name contains a text or with one parent."""
-    query = select(Company).order_by(Company.name)
+def list_companies(session: Session, *, name_contains: str | None = None, parent_id: int | None = None,
+                   actor: Actor | None = None) -> list[Company]:
+    """Return the companies `actor` sees by name, optionally by a text in the name or one parent."""
+    query = visibility.only_visible(select(Company).order_by(Company.name),
+                                    visibility.company_filter(session, actor))
     if name_contains:
         query = query.where(Company.name.contains(name_contains, autoescape=True))
     if parent_id is not None:
@@ -42,26 +48,29 @@ def list_companies(session: Session, *, name_contains: str | None = None,
 
 
 def create_company(session: Session, *, name: str, parent_id: int | None = None,
-                   industry: str | None = None, city: str | None = None) -> Company:
-    """Add a company, optionally as a subsidiary of `parent_id`."""
+                   industry: str | None = None, city: str | None = None,
+                   actor: Actor | None = None) -> Company:
+    """Add a company owned by `actor`, optionally as a subsidiary of `parent_id`."""
     if find_company_by_name(session, name) is not None:
         raise Conflict(f"a company called {name!r} exists already")
     if parent_id is not None:
-        _existing_parent(session, parent_id)
-    company = Company(name=name, parent_id=parent_id, industry=industry, city=city)
+        _existing_parent(session, parent_id, actor)
+    company = Company(name=name, parent_id=parent_id, industry=industry, city=city,
+                      owner_id=getattr(actor, "id", None))
     session.add(company)
     session.flush()
     return company
 
 
-def update_company(session: Session, company_id: int, changes: dict) -> Company:
+def update_company(session: Session, company_id: int, changes: dict, *,
+                   actor: Actor | None = None) -> Company:
     """Change a company's name, parent, industry or city; refuse a parent inside its own group."""
-    company = get_company(session, company_id)
+    company = get_company(session, company_id, actor=actor)
     if "name" in changes and changes["name"] != company.name:
         if find_company_by_name(session, changes["name"]) is not None:
             raise Conflict(f"a company called {changes['name']!r} exists already")
     if changes.get("parent_id") is not None:
-        _existing_parent(session, changes["parent_id"])
+        _existing_parent(session, changes["parent_id"], actor)
         if changes["parent_id"] in subsidiary_ids(session, company_id):
             raise InvalidInput("a company cannot belong to itself or to one of its subsidiaries",
                                [{"message": "is this company or one of its subsidiaries",
@@ -74,9 +83,11 @@ def update_company(session: Session, company_id: int, changes: dict) -> Company:
     return company
 
 
-def _existing_parent(session: Session, parent_id: int) -> Company:
+def _existing_parent(session: Session, parent_id: int, actor: Actor | None) -> Company:
     parent = session.get(Company, parent_id)
-    if parent is None:
+    condition = visibility.company_filter(session, actor)
+    if parent is None or (condition is not None and session.scalar(
+            select(Company.id).where(Company.id == parent_id, condition)) is None):
         raise InvalidInput(f"no company {parent_id}", [{"message": f"no company {parent_id}",
                                                          "field": "parent_id"}])
     return parent
@@ -101,17 +112,19 @@ class GroupView:
     totals: dict = field(default_factory=dict)
 
 
-def company_group(session: Session, company_id: int) -> GroupView:
-    """Return the group view of a company: every subsidiary at any depth, and their deals."""
-    company = get_company(session, company_id)
-    ids = subsidiary_ids(session, company_id)
-    members = {c.id: c for c in session.scalars(select(Company).where(Company.id.in_(ids)))}
+def company_group(session: Session, company_id: int, *, actor: Actor | None = None) -> GroupView:
+    """Return the group view of a company: its subsidiaries at any depth and their deals, as far as seen."""
+    company = get_company(session, company_id, actor=actor)
+    members = {c.id: c for c in session.scalars(visibility.only_visible(
+        select(Company).where(Company.id.in_(subsidiary_ids(session, company_id))),
+        visibility.company_filter(session, actor)))}
+    ids = list(members)
     children: dict[int, list[Company]] = {}
     for member in sorted(members.values(), key=lambda c: c.name):
         if member.id != company_id:
             children.setdefault(member.parent_id, []).append(member)
     return GroupView(company, _parents(company), _tree(company_id, children), len(ids),
-                     _deal_totals(session, ids))
+                     _deal_totals(session, ids, actor))
 
 
 def _tree(company_id: int, children: dict, depth: int = 0) -> list[dict]:
@@ -131,11 +144,11 @@ def _parents(company: Company) -> list[Company]:
     return parents
 
 
-def _deal_totals(session: Session, company_ids: list[int]) -> dict:
-    rows = session.execute(
-        select(Opportunity.outcome, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
-               func.coalesce(func.sum(Opportunity.amount * Opportunity.probability), 0))
-        .where(Opportunity.company_id.in_(company_ids)).group_by(Opportunity.outcome))
+def _deal_totals(session: Session, company_ids: list[int], actor: Actor | None) -> dict:
+    query = (select(Opportunity.outcome, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
+                    func.coalesce(func.sum(Opportunity.amount * Opportunity.probability), 0))
+             .where(Opportunity.company_id.in_(company_ids)).group_by(Opportunity.outcome))
+    rows = session.execute(visibility.only_visible(query, visibility.deal_filter(session, actor)))
     totals = {outcome: {"deals": 0, "amount": 0} for outcome in ("open", "won", "lost")}
     weighted = 0.0
     for outcome, count, amount, weighted_amount in rows:
@@ -145,7 +158,7 @@ def _deal_totals(session: Session, company_ids: list[int]) -> dict:
     return totals
 
 
-def resolve_company(session: Session, company_id, name) -> Company | None:
+def resolve_company(session: Session, company_id, name, *, owner_id: int | None = None) -> Company | None:
     """Return the company a process names by id, else by exact name, creating it if new.
 
     A salesperson types the customer's name into the lead form; the first deal
@@ -160,7 +173,7 @@ def resolve_company(session: Session, company_id, name) -> Company | None:
     name = name.strip()[:255]
     company = find_company_by_name(session, name)
     if company is None:
-        company = Company(name=name)
+        company = Company(name=name, owner_id=owner_id)
         session.add(company)  # flushed with the caller's unit of work
     return company
 
@@ -168,9 +181,12 @@ def resolve_company(session: Session, company_id, name) -> Company | None:
 # --- contacts -------------------------------------------------------------------------------
 
 def create_contact(session: Session, *, company_id: int, name: str, title: str | None = None,
-                   email: str | None = None, phone: str | None = None) -> Contact:
-    """Add a person at a company."""
-    if session.get(Company, company_id) is None:
+                   email: str | None = None, phone: str | None = None,
+                   actor: Actor | None = None) -> Contact:
+    """Add a person at a company `actor` sees."""
+    condition = visibility.company_filter(session, actor)
+    if session.get(Company, company_id) is None or (condition is not None and session.scalar(
+            select(Company.id).where(Company.id == company_id, condition)) is None):
         raise InvalidInput(f"no company {company_id}", [{"message": f"no company {company_id}",
                                                           "field": "company_id"}])
     contact = Contact(company_id=company_id, name=name, title=title, email=email, phone=phone)
@@ -179,14 +195,19 @@ def create_contact(session: Session, *, company_id: int, name: str, title: str |
     return contact
 
 
-def get_contact(session: Session, contact_id: int) -> Contact:
-    """Return the contact with `contact_id`; raise NotFound otherwise."""
-    return get_or_raise(session, Contact, contact_id, "contact")
+def get_contact(session: Session, contact_id: int, *, actor: Actor | None = None) -> Contact:
+    """Return the contact with `contact_id` if `actor` sees its company; raise NotFound otherwise."""
+    contact = get_or_raise(session, Contact, contact_id, "contact")
+    visibility.require_visible(session, visibility.company_filter(session, actor, Contact.company_id),
+                               Contact, contact_id, "contact")
+    return contact
 
 
-def list_contacts(session: Session, *, company_id: int | None = None) -> list[Contact]:
-    """Return contacts by name, optionally only those of one company."""
-    query = select(Contact).order_by(Contact.name, Contact.id)
+def list_contacts(session: Session, *, company_id: int | None = None,
+                  actor: Actor | None = None) -> list[Contact]:
+    """Return the contacts `actor` sees by name, optionally only those of one company."""
+    query = visibility.only_visible(select(Contact).order_by(Contact.name, Contact.id),
+                                    visibility.company_filter(session, actor, Contact.company_id))
     if company_id is not None:
         query = query.where(Contact.company_id == company_id)
     return list(session.scalars(query))

@@ -17,7 +17,9 @@ from engine import instances
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput, NotFound
 from accounts.models import User
+from accounts.permissions import Actor
 
+from . import visibility
 from .companies import get_company, subsidiary_ids
 from .models import CommitteeMember, Contact, Opportunity
 from .tracking import FUNNEL_KEY
@@ -31,7 +33,7 @@ def open_deal(session: Session, *, company_id: int, actor: User, name: str | Non
 
     The owner (default: the actor) gets the stale-deal reminders.
     """
-    company = get_company(session, company_id)
+    company = get_company(session, company_id, actor=actor)
     owner = owner or actor.name
     if accounts.find_user(session, owner) is None:
         raise InvalidInput(f"no user {owner!r}", [{"message": f"no user {owner!r}", "field": "owner"}])
@@ -44,9 +46,12 @@ def open_deal(session: Session, *, company_id: int, actor: User, name: str | Non
     return get_opportunity_of_instance(session, instance.id)
 
 
-def get_opportunity(session: Session, opportunity_id: int) -> Opportunity:
-    """Return the opportunity with `opportunity_id`; raise NotFound otherwise."""
-    return get_or_raise(session, Opportunity, opportunity_id, "opportunity")
+def get_opportunity(session: Session, opportunity_id: int, *, actor: Actor | None = None) -> Opportunity:
+    """Return the opportunity with `opportunity_id` if `actor` sees it (None: the system); else NotFound."""
+    opportunity = get_or_raise(session, Opportunity, opportunity_id, "opportunity")
+    visibility.require_visible(session, visibility.deal_filter(session, actor), Opportunity, opportunity_id,
+                               "opportunity")
+    return opportunity
 
 
 def get_opportunity_of_instance(session: Session, instance_id: int) -> Opportunity:
@@ -59,9 +64,10 @@ def get_opportunity_of_instance(session: Session, instance_id: int) -> Opportuni
 
 def list_opportunities(session: Session, *, outcome: str | None = None, stage: str | None = None,
                        company_id: int | None = None, group_of: int | None = None,
-                       owner: str | None = None) -> list[Opportunity]:
-    """Return opportunities, newest first, filtered by outcome, stage, company, group or owner."""
-    query = select(Opportunity).order_by(Opportunity.id.desc())
+                       owner: str | None = None, actor: Actor | None = None) -> list[Opportunity]:
+    """Return the opportunities `actor` sees, newest first, by outcome, stage, company, group or owner."""
+    query = visibility.only_visible(select(Opportunity).order_by(Opportunity.id.desc()),
+                                    visibility.deal_filter(session, actor))
     if outcome:
         query = query.where(Opportunity.outcome == outcome)
     if stage:
@@ -76,11 +82,13 @@ def list_opportunities(session: Session, *, outcome: str | None = None, stage: s
 
 
 def add_committee_member(session: Session, opportunity_id: int, *, contact_id: int, role: str,
-                         influence: float, attitude: str = "neutral",
-                         note: str | None = None) -> CommitteeMember:
+                         influence: float, attitude: str = "neutral", note: str | None = None,
+                         actor: Actor | None = None) -> CommitteeMember:
     """Put a contact on a deal's decision committee with a role, influence and attitude."""
-    get_opportunity(session, opportunity_id)
-    if session.get(Contact, contact_id) is None:
+    get_opportunity(session, opportunity_id, actor=actor)
+    contacts = visibility.company_filter(session, actor, Contact.company_id)
+    if session.scalar(visibility.only_visible(select(Contact.id).where(Contact.id == contact_id),
+                                              contacts)) is None:
         raise InvalidInput(f"no contact {contact_id}", [{"message": f"no contact {contact_id}",
                                                           "field": "contact_id"}])
     if _member(session, opportunity_id, contact_id) is not None:
@@ -100,16 +108,19 @@ def _member(session: Session, opportunity_id: int, contact_id: int) -> Committee
                                                         CommitteeMember.contact_id == contact_id))
 
 
-def list_committee(session: Session, opportunity_id: int) -> list[CommitteeMember]:
+def list_committee(session: Session, opportunity_id: int, *,
+                   actor: Actor | None = None) -> list[CommitteeMember]:
     """Return a deal's decision committee, most influential first."""
-    get_opportunity(session, opportunity_id)
+    get_opportunity(session, opportunity_id, actor=actor)
     return list(session.scalars(select(CommitteeMember)
                                 .where(CommitteeMember.opportunity_id == opportunity_id)
                                 .order_by(CommitteeMember.influence.desc(), CommitteeMember.id)))
 
 
-def remove_committee_member(session: Session, opportunity_id: int, member_id: int) -> None:
+def remove_committee_member(session: Session, opportunity_id: int, member_id: int, *,
+                            actor: Actor | None = None) -> None:
     """Take a member off a deal's decision committee."""
+    get_opportunity(session, opportunity_id, actor=actor)
     member = session.get(CommitteeMember, member_id)
     if member is None or member.opportunity_id != opportunity_id:
         raise NotFound(f"no committee member {member_id} on opportunity {opportunity_id}")

@@ -18,11 +18,14 @@ from typing import Callable, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import definitions
+from accounts.permissions import Actor
 from core.db import utcnow
+from engine import definitions
 from engine.models import ProcessInstance, StageVisit
+from engine.visibility import instance_filter
 
 from .models import LOST_REASONS, WIN_REASONS, Opportunity, Tender
+from .visibility import deal_filter, only_visible, tender_filter
 from .tracking import FUNNEL_KEY, TENDER_KEY, funnel_info
 
 TENDER_LOSSES = ("lost", "no_bid", "missed")
@@ -63,24 +66,31 @@ def _rate(part: int, whole: int) -> float | None:
 
 # --- from the stage history -----------------------------------------------------------------
 
-def _history(session: Session, process_key: str) -> dict[int, list[Visit]]:
-    rows = session.execute(
-        select(StageVisit.instance_id, StageVisit.stage, StageVisit.entered_at, StageVisit.left_at)
-        .join(ProcessInstance, ProcessInstance.id == StageVisit.instance_id)
-        .where(StageVisit.process_key == process_key, ProcessInstance.status != "terminated")
-        .order_by(StageVisit.instance_id, StageVisit.entered_at, StageVisit.id))
+def _kind(process_key: str) -> str:
+    return {FUNNEL_KEY: "deals", TENDER_KEY: "tenders"}.get(process_key, "instances")
+
+
+def _history(session: Session, process_key: str, actor: Actor | None) -> dict[int, list[Visit]]:
+    query = (select(StageVisit.instance_id, StageVisit.stage, StageVisit.entered_at, StageVisit.left_at)
+             .join(ProcessInstance, ProcessInstance.id == StageVisit.instance_id)
+             .where(StageVisit.process_key == process_key, ProcessInstance.status != "terminated")
+             .order_by(StageVisit.instance_id, StageVisit.entered_at, StageVisit.id))
+    seen = instance_filter(session, actor, _kind(process_key), StageVisit.instance_id)
+    rows = session.execute(only_visible(query, seen))
     history: dict[int, list[Visit]] = defaultdict(list)
     for instance_id, stage, entered_at, left_at in rows:
         history[instance_id].append(Visit(stage, entered_at, left_at))
     return history
 
 
-def _outcomes(session: Session, process_key: str) -> dict[int, str]:
+def _outcomes(session: Session, process_key: str, actor: Actor | None) -> dict[int, str]:
     """Return won, lost or open per instance of the funnel or the tender process."""
     if process_key == TENDER_KEY:
-        rows = session.execute(select(Tender.instance_id, Tender.outcome))
+        rows = session.execute(only_visible(select(Tender.instance_id, Tender.outcome),
+                                            tender_filter(session, actor)))
         return {i: "lost" if o in TENDER_LOSSES else o for i, o in rows}
-    return dict(session.execute(select(Opportunity.instance_id, Opportunity.outcome)).all())
+    query = only_visible(select(Opportunity.instance_id, Opportunity.outcome), deal_filter(session, actor))
+    return dict(session.execute(query).all())
 
 
 def _stage_order(session: Session, process_key: str, history: dict) -> list[str]:
@@ -91,7 +101,7 @@ def _stage_order(session: Session, process_key: str, history: dict) -> list[str]
 
 
 def stage_conversion(session: Session, *, process_key: str = FUNNEL_KEY, period: Period = Period(),
-                     by: str | None = None) -> dict:
+                     by: str | None = None, actor: Actor | None = None) -> dict:
     """Count per stage the instances that entered it, moved on from it, were lost in it.
 
     Moved on: left the stage other than by being lost (to the next stage, or for
@@ -100,7 +110,7 @@ def stage_conversion(session: Session, *, process_key: str = FUNNEL_KEY, period:
     period, with how many were won and lost. `by` (month or quarter) adds the
     same figures for each such period.
     """
-    history, outcomes = _history(session, process_key), _outcomes(session, process_key)
+    history, outcomes = _history(session, process_key, actor), _outcomes(session, process_key, actor)
     order = _stage_order(session, process_key, history)
     report = {"process_key": process_key, **period.as_dict(),
               **_conversion(history, outcomes, order, period.contains)}
@@ -155,9 +165,9 @@ def _sub_periods(history, period: Period, by: str):
 
 
 def stage_durations(session: Session, *, process_key: str = FUNNEL_KEY, period: Period = Period(),
-                    now: datetime | None = None) -> dict:
+                    now: datetime | None = None, actor: Actor | None = None) -> dict:
     """Return per stage the average days spent by visits that left it, and the age of open ones."""
-    history = _history(session, process_key)
+    history = _history(session, process_key, actor)
     now = now or utcnow()
     closed, open_ = defaultdict(list), defaultdict(list)
     for visits in history.values():
@@ -180,19 +190,19 @@ def _mean(values: list[float]) -> float | None:
 
 # --- from the opportunity and tender records ----------------------------------------------
 
-def _open_deals(session: Session) -> list[Opportunity]:
-    return list(session.scalars(select(Opportunity).join(ProcessInstance)
-                                .where(Opportunity.outcome == "open",
-                                       ProcessInstance.status != "terminated")))
+def _open_deals(session: Session, actor: Actor | None) -> list[Opportunity]:
+    query = (select(Opportunity).join(ProcessInstance)
+             .where(Opportunity.outcome == "open", ProcessInstance.status != "terminated"))
+    return list(session.scalars(only_visible(query, deal_filter(session, actor))))
 
 
-def weighted_pipeline(session: Session) -> dict:
+def weighted_pipeline(session: Session, *, actor: Actor | None = None) -> dict:
     """Return the open deals per stage: count, amount, and amount × the stage's probability."""
     definition = definitions.find_latest(session, FUNNEL_KEY)
     info = funnel_info(definition) if definition is not None else None
     order = list(info.stages) if info else []
     rows: dict[str, Counter] = {stage: Counter() for stage in order}
-    for deal in _open_deals(session):
+    for deal in _open_deals(session, actor):
         row = rows.setdefault(deal.stage or "", Counter())
         row["deals"] += 1
         row["amount"] += deal.amount or 0
@@ -205,7 +215,8 @@ def weighted_pipeline(session: Session) -> dict:
         "weighted_amount": round(sum(r["weighted_amount"] for r in rows.values()), 2)}}
 
 
-def monthly_forecast(session: Session, *, months: int = 6, today: date | None = None) -> dict:
+def monthly_forecast(session: Session, *, months: int = 6, today: date | None = None,
+                     actor: Actor | None = None) -> dict:
     """Forecast closing amounts per month from the weighted pipeline, by expected close date.
 
     Deals whose expected date has passed count in the current month (as overdue);
@@ -215,7 +226,7 @@ def monthly_forecast(session: Session, *, months: int = 6, today: date | None = 
     keys = [_add_months(today.replace(day=1), i) for i in range(months)]
     buckets = {key: Counter() for key in keys}
     later, unscheduled = Counter(), Counter()
-    for deal in _open_deals(session):
+    for deal in _open_deals(session, actor):
         expected = deal.expected_close_date
         if expected is None:
             bucket = unscheduled
@@ -241,9 +252,10 @@ def _add_months(first: date, count: int) -> date:
     return date(first.year + index // 12, index % 12 + 1, 1)
 
 
-def wins_and_losses(session: Session, *, period: Period = Period()) -> dict:
+def wins_and_losses(session: Session, *, period: Period = Period(), actor: Actor | None = None) -> dict:
     """Return the deals closed in the period, won and lost, by reason (and lost by stage)."""
-    query = select(Opportunity).where(Opportunity.outcome.in_(("won", "lost")))
+    query = only_visible(select(Opportunity).where(Opportunity.outcome.in_(("won", "lost"))),
+                         deal_filter(session, actor))
     closed = [deal for deal in session.scalars(query) if period.contains(deal.closed_at)]
     won = [d for d in closed if d.outcome == "won"]
     lost = [d for d in closed if d.outcome == "lost"]
@@ -266,10 +278,10 @@ def _by_reason(deals, attribute: str, labels: dict) -> list[dict]:
     return [{"reason": r, "label": labels.get(r, r), **_sum(groups.get(r, []))} for r in reasons]
 
 
-def tender_win_rate(session: Session, *, period: Period = Period()) -> dict:
+def tender_win_rate(session: Session, *, period: Period = Period(), actor: Actor | None = None) -> dict:
     """Return tenders closed in the period by outcome, the win rate of bids, and who beat us."""
-    tenders = list(session.scalars(select(Tender).join(ProcessInstance)
-                                   .where(ProcessInstance.status != "terminated")))
+    query = select(Tender).join(ProcessInstance).where(ProcessInstance.status != "terminated")
+    tenders = list(session.scalars(only_visible(query, tender_filter(session, actor))))
     closed = [t for t in tenders if t.outcome != "open" and period.contains(t.closed_at)]
     counts = Counter(t.outcome for t in closed)
     bids = counts["won"] + counts["lost"]

@@ -11,7 +11,9 @@ from engine import instances
 from core.db import get_or_raise
 from core.errors import InvalidInput
 from accounts.models import User
+from accounts.permissions import Actor
 
+from . import visibility
 from .companies import get_company
 from .models import Tender
 from .tracking import TENDER_KEY
@@ -26,7 +28,7 @@ def open_tender(session: Session, *, actor: User, company_id: int | None = None,
     process takes 17:00 Beijing time on the submission date captured later.
     """
     if company_id is not None:
-        buyer = get_company(session, company_id).name
+        buyer = get_company(session, company_id, actor=actor).name
     if not buyer:
         raise InvalidInput("name the buyer", [{"message": "give company_id or buyer", "field": "buyer"}])
     owner = owner or actor.name
@@ -39,14 +41,18 @@ def open_tender(session: Session, *, actor: User, company_id: int | None = None,
     return session.scalar(select(Tender).where(Tender.instance_id == instance.id))
 
 
-def get_tender(session: Session, tender_id: int) -> Tender:
-    """Return the tender with `tender_id`; raise NotFound otherwise."""
-    return get_or_raise(session, Tender, tender_id, "tender")
+def get_tender(session: Session, tender_id: int, *, actor: Actor | None = None) -> Tender:
+    """Return the tender with `tender_id` if `actor` sees it (None: the system); raise NotFound otherwise."""
+    tender = get_or_raise(session, Tender, tender_id, "tender")
+    visibility.require_visible(session, visibility.tender_filter(session, actor), Tender, tender_id, "tender")
+    return tender
 
 
-def list_tenders(session: Session, *, outcome: str | None = None) -> list[Tender]:
-    """Return tenders, newest first, optionally only those with one outcome."""
-    query = select(Tender).order_by(Tender.id.desc())
+def list_tenders(session: Session, *, outcome: str | None = None,
+                 actor: Actor | None = None) -> list[Tender]:
+    """Return the tenders `actor` sees, newest first, optionally only those with one outcome."""
+    query = visibility.only_visible(select(Tender).order_by(Tender.id.desc()),
+                                    visibility.tender_filter(session, actor))
     if outcome:
         query = query.where(Tender.outcome == outcome)
     return list(session.scalars(query))

@@ -105,12 +105,13 @@ def sync_opportunity(session: Session, instance: ProcessInstance) -> Opportunity
                                   created_at=instance.created_at)
         session.add(opportunity)
     data = instance.data or {}
-    company = resolve_company(session, data.get("company_id"), data.get("company"))
+    company = resolve_company(session, data.get("company_id"), data.get("company"),
+                              owner_id=instance.owner_id)
     if company is not None:
         opportunity.company = company
     opportunity.name = (_text(data.get("deal_name"), 255) or (company.name if company else None)
                         or opportunity.name or f"Deal {instance.id}")
-    opportunity.owner_id = _owner_id(session, data, instance)
+    opportunity.owner_id = instance.owner_id
     opportunity.amount = _int(data.get("agreed_amount")) or _int(data.get("amount")) or opportunity.amount
     opportunity.expected_close_date = (_date(data.get("expected_close_date")) or _date(data.get("timeline"))
                                        or opportunity.expected_close_date)
@@ -143,12 +144,13 @@ def sync_tender(session: Session, instance: ProcessInstance) -> Tender:
         tender = Tender(instance_id=instance.id, outcome="open", created_at=instance.created_at)
         session.add(tender)
     data = instance.data or {}
-    company = resolve_company(session, data.get("company_id"), data.get("buyer"))
+    company = resolve_company(session, data.get("company_id"), data.get("buyer"),
+                              owner_id=instance.owner_id)
     if company is not None:
         tender.company = company
     tender.title = (_text(data.get("title"), 255) or tender.title or (company.name if company else None)
                     or f"Tender {instance.id}")
-    tender.owner_id = _owner_id(session, data, instance)
+    tender.owner_id = instance.owner_id
     tender.stage = instance.stage
     for name in ("registration_deadline", "questions_deadline", "submission_deadline", "opening_date",
                  "award_date"):
@@ -187,15 +189,6 @@ def open_deal_for_won_tender(session: Session, tender: Tender) -> ProcessInstanc
     # Set here, not from the data: anybody may put a tender_id into a deal's data.
     session.scalar(select(Opportunity).where(Opportunity.instance_id == instance.id)).tender_id = tender.id
     return instance
-
-
-def _owner_id(session: Session, data: dict, instance: ProcessInstance) -> int | None:
-    name = data.get("owner")
-    if isinstance(name, str) and name:
-        user_id = session.scalar(select(User.id).where(User.name == name))
-        if user_id is not None:
-            return user_id
-    return instance.started_by_id
 
 
 def _text(value, limit: int) -> str | None:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from crm.models import Company
 import accounts
+from accounts import teams
 from engine import definitions
 from core.db import utcnow
 from core.settings import PROJECT_ROOT
@@ -24,6 +25,8 @@ DEMO_USERS = [
     ("chen", "delivery-demo-1", "member", ["delivery", "service"]),
     ("liu", "director-demo-1", "member", ["directors", "sales_managers"]),
 ]
+# name, manager, members: wang sees lina's deals; liu, a director, sees everything by permission.
+DEMO_TEAMS = [("华东销售 East sales", "wang", ["lina", "wang"])]
 
 
 def deploy_bundled_processes(session: Session) -> list[definitions.Deployment]:
@@ -44,6 +47,8 @@ def load_demo(session: Session) -> bool:
         for name, password, role, groups in DEMO_USERS:
             if accounts.find_user(session, name) is None:
                 accounts.create_user(session, name, password, role=role, groups=groups)
+        for name, manager, members in DEMO_TEAMS:
+            teams.create_team(session, name, manager=manager, members=members, actor=None)
         created = True
     is_deployed = all(definitions.find_latest(session, key) for key in ("sales_funnel", "tender"))
     if is_deployed and session.scalar(select(Company.id).limit(1)) is None:

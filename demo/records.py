@@ -81,12 +81,16 @@ CONTACTS = [("王建国", "CIO", "decision_maker", 0.9, "supporter"), ("李娜",
 
 def load_records(session: Session, today: date) -> list[int]:
     """Create companies, contacts, 24 deals and 2 tenders; return the ids of their instances."""
+    people = {name: accounts.get_user(session, name) for name in ("lina", "wang", "zhou", "chen", "liu")}
+    # A company belongs to the owner of its first deal; the rest to lina, who prospects them.
+    first_owner = {}
+    for company, _, _, owner, _ in DEALS:
+        first_owner.setdefault(company, owner)
     by_name = {}
     for name, parent, industry, city in COMPANIES:
         parent_id = by_name[parent].id if parent else None
         by_name[name] = companies.create_company(session, name=name, parent_id=parent_id, industry=industry,
-                                                 city=city)
-    people = {name: accounts.get_user(session, name) for name in ("lina", "wang", "zhou", "chen", "liu")}
+                                                 city=city, actor=people[first_owner.get(name, "lina")])
     instance_ids = []
     for i, (company, deal_name, amount, owner, target) in enumerate(DEALS):
         deal = deals.open_deal(session, company_id=by_name[company].id, actor=people[owner], name=deal_name,

@@ -20,11 +20,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import bpmn, definitions, state, tasks, timers
+from . import bpmn, definitions, state, tasks, timers, visibility
 from core.audit import record
 from core.db import as_loaded, get_or_raise, is_postgresql, utcnow
 from core.errors import Conflict, InvalidInput, NotFound
-from accounts import require
+from accounts import Actor, require
 from accounts.models import User
 
 from .models import HumanTask, ProcessDefinition, ProcessInstance, StageVisit
@@ -89,9 +89,11 @@ def _fire_start_event(workflow: BpmnWorkflow, element_id: str) -> None:
         workflow.do_engine_steps()
 
 
-def get_instance(session: Session, instance_id: int) -> ProcessInstance:
-    """Return the instance with `instance_id`; raise NotFound otherwise."""
-    return get_or_raise(session, ProcessInstance, instance_id, "process instance")
+def get_instance(session: Session, instance_id: int, *, actor: Actor | None = None) -> ProcessInstance:
+    """Return the instance with `instance_id` if `actor` sees it (None: the system); raise NotFound otherwise."""
+    instance = get_or_raise(session, ProcessInstance, instance_id, "process instance")
+    visibility.require_visible(session, actor, instance.id, "process instance", instance_id)
+    return instance
 
 
 _instances, _definitions = ProcessInstance.__table__, ProcessDefinition.__table__
@@ -342,6 +344,7 @@ def set_variables(session: Session, instance_id: int, variables: dict, *,
     """
     variables = _checked_data(variables)
     instance = lock_instance(session, instance_id)
+    visibility.require_visible(session, actor, instance.id, "process instance", instance_id)
     if instance.status in ("completed", "terminated"):
         raise Conflict(f"process instance {instance_id} has already ended")
     workflow = load_workflow(instance)

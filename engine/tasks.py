@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from . import bpmn, instances
+from . import bpmn, instances, visibility
 from accounts.permissions import Actor
 from core.audit import record
 from core.db import as_loaded, get_or_raise, utcnow
@@ -148,12 +148,15 @@ def _parse_datetime(text: str) -> datetime:
 
 def may_work_on(user: User | Actor, row: HumanTask) -> bool:
     """Tell whether `user` may claim or complete the task."""
-    if user.is_admin:
-        return True
-    if row.assignee_id is not None:
+    if row.assignee_id is not None and not user.is_admin:
         return row.assignee_id == user.id
+    return is_candidate(user, row)
+
+
+def is_candidate(user: User | Actor, row: HumanTask) -> bool:
+    """Tell whether `user` could take the task while nobody has claimed it."""
     groups = set(row.group_names)
-    return not groups or bool(groups & user.group_names)
+    return user.is_admin or not groups or bool(groups & user.group_names)
 
 
 def list_open_tasks(session: Session, user: User | Actor, *, instance_id: int | None = None,
@@ -178,18 +181,33 @@ def list_open_tasks(session: Session, user: User | Actor, *, instance_id: int | 
     return list(session.scalars(query))
 
 
-def get_task(session: Session, task_id: str) -> HumanTask:
-    """Return the task row with `task_id`; raise NotFound otherwise."""
-    return get_or_raise(session, HumanTask, task_id, "task")
+def get_task(session: Session, task_id: str, *, actor: User | Actor | None = None) -> HumanTask:
+    """Return the task row with `task_id` if `actor` may see it (None: the system); raise NotFound otherwise.
+
+    A task is in sight of whoever may work on it and of whoever sees its instance.
+    """
+    row = get_or_raise(session, HumanTask, task_id, "task")
+    if actor is not None and not may_work_on(actor, row):
+        visibility.require_visible(session, actor, row.instance_id, "task", task_id)
+    return row
+
+
+def _refuse(session: Session, actor, row: HumanTask, message: str) -> None:
+    # Out of sight is not found; in sight but not one's to work on is forbidden.
+    visibility.require_visible(session, actor, row.instance_id, "task", row.id)
+    raise Forbidden(message)
 
 
 def claim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:
     """Assign an open task to `actor`."""
     row = _open_task(session, task_id)
     if row.assignee_id not in (None, actor.id):
+        # Those who could have taken it learn who was quicker; to others it is out of sight.
+        if not is_candidate(actor, row):
+            visibility.require_visible(session, actor, row.instance_id, "task", task_id)
         raise Conflict(f"task {task_id} is already claimed by {row.assignee.name}")
     if not may_work_on(actor, row):
-        raise Forbidden(f"you are not in a group of task {task_id}")
+        _refuse(session, actor, row, f"you are not in a group of task {task_id}")
     row.assignee_id, row.assignee = actor.id, session.get(User, actor.id)
     record(session, "task.claimed", actor=actor, instance_id=row.instance_id, task_id=row.id,
            element_id=row.element_id)
@@ -200,7 +218,7 @@ def unclaim_task(session: Session, task_id: str, *, actor: User) -> HumanTask:
     """Give an open task back to its groups."""
     row = _open_task(session, task_id)
     if row.assignee_id != actor.id and not actor.is_admin:
-        raise Forbidden(f"task {task_id} is not assigned to you")
+        _refuse(session, actor, row, f"task {task_id} is not assigned to you")
     row.assignee_id, row.assignee = None, None
     record(session, "task.unclaimed", actor=actor, instance_id=row.instance_id, task_id=row.id,
            element_id=row.element_id)
@@ -220,7 +238,7 @@ def complete_task(session: Session, task_id: str, data: dict | None, *,
     row = _open_task(session, task_id)
     set_committed_value(row, "instance", instance)
     if not may_work_on(actor, row):
-        raise Forbidden(f"you may not complete task {task_id}")
+        _refuse(session, actor, row, f"you may not complete task {task_id}")
     data = data if data is not None else {}
     workflow = instances.load_workflow(instance)
     task = workflow.get_task_from_id(UUID(task_id))

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import instances
+from engine import instances, visibility
 from core.errors import Conflict
 
 from . import service
@@ -38,6 +38,7 @@ def draft_for_instance(session: Session, instance_id: int, actor, *, ip: str | N
                        data_dir: Path | None = None) -> Contract:
     """Draft the deal's contract from its data, seal it, and tell the process."""
     instance = instances.lock_instance(session, instance_id)
+    visibility.require_visible(session, actor, instance.id, "process instance", instance_id, kind="contracts")
     if instance.status in ("completed", "terminated"):
         raise Conflict(f"process instance {instance_id} has already ended")
     if session.scalar(select(Contract.id).where(Contract.instance_id == instance_id)) is not None:

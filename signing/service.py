@@ -21,7 +21,7 @@ from core.db import get_or_raise, is_postgresql, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, TooLarge
 from engine import instances
 
-from . import archive, drafts, fonts, keys, pades, render, verify
+from . import archive, drafts, fonts, keys, pades, render, verify, visibility
 from .certs import Identity, issuer_name, load_pkcs12, subject_name
 from .models import Contract, ContractEvent, ContractRevision
 from .render import Box
@@ -57,16 +57,20 @@ def draft_contract(session: Session, data: dict, actor, *, ip: str | None = None
     return contract
 
 
-def get_contract(session: Session, contract_id: int) -> Contract:
-    """Return the contract `contract_id`; raise NotFound otherwise."""
-    return get_or_raise(session, Contract, contract_id, "contract")
+def get_contract(session: Session, contract_id: int, *, actor=None) -> Contract:
+    """Return the contract `contract_id` if `actor` sees it (None: the system); raise NotFound otherwise."""
+    contract = get_or_raise(session, Contract, contract_id, "contract")
+    visibility.require_visible(session, actor, contract_id)
+    return contract
 
 
 def list_contracts(session: Session, *, instance_id: int | None = None, customer: str | None = None,
                    status: str | None = None, created_from: datetime | None = None,
-                   created_to: datetime | None = None) -> list[Contract]:
-    """Return contracts, newest first; `customer` matches part of the name, any case."""
+                   created_to: datetime | None = None, actor=None) -> list[Contract]:
+    """Return the contracts `actor` sees, newest first; `customer` matches part of the name, any case."""
     query = select(Contract).order_by(Contract.created_at.desc(), Contract.id.desc())
+    if (seen := visibility.contract_filter(session, actor)) is not None:
+        query = query.where(seen)
     if instance_id is not None:
         query = query.where(Contract.instance_id == instance_id)
     if customer:
@@ -84,7 +88,7 @@ def contract_pdf(session: Session, contract_id: int, actor, ip: str | None, *,
                  revision: int | None = None, data_dir: Path | None = None
                  ) -> tuple[Contract, ContractRevision, bytes]:
     """Return a revision's bytes (the newest by default), checked against its hash; record the view."""
-    contract = get_contract(session, contract_id)
+    contract = get_contract(session, contract_id, actor=actor)
     chosen = _revision(contract, revision)
     data = archive.read(_archive_root(_data_dir(data_dir)), chosen.sha256)
     _record(session, contract, "viewed", actor, ip=ip, revision=chosen.number, sha256=chosen.sha256)
@@ -164,10 +168,11 @@ def _report_to_process(session: Session, contract: Contract, folder: Path) -> No
                                 {"contract_id": contract.id, "contract_signed_by_both": True}, actor=None)
 
 
-def verify_contract(session: Session, contract_id: int, *, data_dir: Path | None = None) -> dict:
+def verify_contract(session: Session, contract_id: int, *, data_dir: Path | None = None,
+                    actor=None) -> dict:
     """Verify the newest revision's stored bytes as they are on disk."""
     folder = _data_dir(data_dir)
-    contract = get_contract(session, contract_id)
+    contract = get_contract(session, contract_id, actor=actor)
     latest = contract.latest_revision
     data = archive.read_unchecked(_archive_root(folder), latest.sha256)
     report = verify.verify_pdf(data, keys.trust(folder), file_name=f"{contract.number}.pdf")

@@ -80,7 +80,7 @@ def start_instance():
 @bp.get("/process-instances/<int:instance_id>")
 @token_required
 def show_instance(instance_id):
-    return instance_schema.dump(instances.get_instance(get_session(), instance_id))
+    return instance_schema.dump(instances.get_instance(get_session(), instance_id, actor=current_actor()))
 
 
 @bp.post("/process-instances/<int:instance_id>/variables")
@@ -111,7 +111,7 @@ def list_tasks():
 @bp.get("/tasks/<task_id>")
 @token_required
 def show_task(task_id):
-    return task_schema.dump(tasks.get_task(get_session(), task_id))
+    return task_schema.dump(tasks.get_task(get_session(), task_id, actor=current_actor()))
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -43,13 +43,13 @@ def draft():
 @token_required
 def list_contracts():
     query = ContractQuerySchema().load(request.args)
-    return ContractSchema(many=True).dump(service.list_contracts(get_session(), **query))
+    return ContractSchema(many=True).dump(service.list_contracts(get_session(), **query, actor=current_actor()))
 
 
 @bp.get("/contracts/<int:contract_id>")
 @token_required
 def show(contract_id):
-    return ContractDetailSchema().dump(service.get_contract(get_session(), contract_id))
+    return ContractDetailSchema().dump(service.get_contract(get_session(), contract_id, actor=current_actor()))
 
 
 @bp.get("/contracts/<int:contract_id>/pdf")
@@ -68,7 +68,7 @@ def pdf(contract_id):
 @bp.get("/contracts/<int:contract_id>/verify")
 @token_required
 def verify(contract_id):
-    return VerificationSchema().dump(service.verify_contract(get_session(), contract_id))
+    return VerificationSchema().dump(service.verify_contract(get_session(), contract_id, actor=current_actor()))
 
 
 @bp.post("/contracts/verify")

@@ -78,53 +78,54 @@ def period_query(schema: PeriodQuerySchema) -> dict:
 def list_companies():
     query = company_query.load(request.args)
     return companies_schema.dump(companies.list_companies(get_session(), name_contains=query["q"],
-                                                          parent_id=query["parent_id"]))
+                                                          parent_id=query["parent_id"], actor=current_actor()))
 
 
 @bp.post("/companies")
 @token_required
 def create_company():
     body = company_in_schema.load(json_body())
-    return company_schema.dump(companies.create_company(get_session(), **body)), 201
+    return company_schema.dump(companies.create_company(get_session(), **body, actor=current_actor())), 201
 
 
 @bp.get("/companies/<int:company_id>")
 @token_required
 def show_company(company_id):
-    return company_schema.dump(companies.get_company(get_session(), company_id))
+    return company_schema.dump(companies.get_company(get_session(), company_id, actor=current_actor()))
 
 
 @bp.patch("/companies/<int:company_id>")
 @token_required
 def update_company(company_id):
     changes = company_patch_schema.load(json_body())
-    return company_schema.dump(companies.update_company(get_session(), company_id, changes))
+    return company_schema.dump(companies.update_company(get_session(), company_id, changes, actor=current_actor()))
 
 
 @bp.get("/companies/<int:company_id>/group")
 @token_required
 def show_company_group(company_id):
-    return group_schema.dump(companies.company_group(get_session(), company_id))
+    return group_schema.dump(companies.company_group(get_session(), company_id, actor=current_actor()))
 
 
 @bp.get("/contacts")
 @token_required
 def list_contacts():
     query = contact_query.load(request.args)
-    return contacts_schema.dump(companies.list_contacts(get_session(), company_id=query["company_id"]))
+    return contacts_schema.dump(companies.list_contacts(get_session(), company_id=query["company_id"],
+                                                        actor=current_actor()))
 
 
 @bp.post("/contacts")
 @token_required
 def create_contact():
     body = contact_in_schema.load(json_body())
-    return contact_schema.dump(companies.create_contact(get_session(), **body)), 201
+    return contact_schema.dump(companies.create_contact(get_session(), **body, actor=current_actor())), 201
 
 
 @bp.get("/contacts/<int:contact_id>")
 @token_required
 def show_contact(contact_id):
-    return contact_schema.dump(companies.get_contact(get_session(), contact_id))
+    return contact_schema.dump(companies.get_contact(get_session(), contact_id, actor=current_actor()))
 
 
 # --- deals and their committees -------------------------------------------------------------
@@ -132,7 +133,8 @@ def show_contact(contact_id):
 @bp.get("/opportunities")
 @token_required
 def list_opportunities():
-    return deals_schema.dump(deals.list_opportunities(get_session(), **deal_query.load(request.args)))
+    return deals_schema.dump(deals.list_opportunities(get_session(), **deal_query.load(request.args),
+                                                      actor=current_actor()))
 
 
 @bp.post("/opportunities")
@@ -145,26 +147,27 @@ def open_opportunity():
 @bp.get("/opportunities/<int:opportunity_id>")
 @token_required
 def show_opportunity(opportunity_id):
-    return deal_schema.dump(deals.get_opportunity(get_session(), opportunity_id))
+    return deal_schema.dump(deals.get_opportunity(get_session(), opportunity_id, actor=current_actor()))
 
 
 @bp.get("/opportunities/<int:opportunity_id>/committee")
 @token_required
 def list_committee(opportunity_id):
-    return members_schema.dump(deals.list_committee(get_session(), opportunity_id))
+    return members_schema.dump(deals.list_committee(get_session(), opportunity_id, actor=current_actor()))
 
 
 @bp.post("/opportunities/<int:opportunity_id>/committee")
 @token_required
 def add_committee_member(opportunity_id):
     body = member_in_schema.load(json_body())
-    return member_schema.dump(deals.add_committee_member(get_session(), opportunity_id, **body)), 201
+    return member_schema.dump(deals.add_committee_member(get_session(), opportunity_id, **body,
+                                                                   actor=current_actor())), 201
 
 
 @bp.delete("/opportunities/<int:opportunity_id>/committee/<int:member_id>")
 @token_required
 def remove_committee_member(opportunity_id, member_id):
-    deals.remove_committee_member(get_session(), opportunity_id, member_id)
+    deals.remove_committee_member(get_session(), opportunity_id, member_id, actor=current_actor())
     return "", 204
 
 
@@ -173,7 +176,8 @@ def remove_committee_member(opportunity_id, member_id):
 @bp.get("/tenders")
 @token_required
 def list_tenders():
-    return tenders_schema.dump(tenders.list_tenders(get_session(), **tender_query.load(request.args)))
+    return tenders_schema.dump(tenders.list_tenders(get_session(), **tender_query.load(request.args),
+                                                         actor=current_actor()))
 
 
 @bp.post("/tenders")
@@ -186,7 +190,7 @@ def open_tender():
 @bp.get("/tenders/<int:tender_id>")
 @token_required
 def show_tender(tender_id):
-    return tender_schema.dump(tenders.get_tender(get_session(), tender_id))
+    return tender_schema.dump(tenders.get_tender(get_session(), tender_id, actor=current_actor()))
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -194,34 +198,36 @@ def show_tender(tender_id):
 @bp.get("/reports/conversion")
 @token_required
 def conversion_report():
-    return conversion_schema.dump(reports.stage_conversion(get_session(), **period_query(conversion_query)))
+    return conversion_schema.dump(reports.stage_conversion(get_session(), **period_query(conversion_query),
+                                                             actor=current_actor()))
 
 
 @bp.get("/reports/stage-durations")
 @token_required
 def stage_durations_report():
-    return reports.stage_durations(get_session(), **period_query(durations_query))
+    return reports.stage_durations(get_session(), **period_query(durations_query), actor=current_actor())
 
 
 @bp.get("/reports/pipeline")
 @token_required
 def pipeline_report():
-    return reports.weighted_pipeline(get_session())
+    return reports.weighted_pipeline(get_session(), actor=current_actor())
 
 
 @bp.get("/reports/forecast")
 @token_required
 def forecast_report():
-    return reports.monthly_forecast(get_session(), **forecast_query.load(request.args))
+    return reports.monthly_forecast(get_session(), **forecast_query.load(request.args),
+                                    actor=current_actor())
 
 
 @bp.get("/reports/win-loss")
 @token_required
 def win_loss_report():
-    return reports.wins_and_losses(get_session(), **period_query(period_only))
+    return reports.wins_and_losses(get_session(), **period_query(period_only), actor=current_actor())
 
 
 @bp.get("/reports/tender-win-rate")
 @token_required
 def tender_win_rate_report():
-    return reports.tender_win_rate(get_session(), **period_query(period_only))
+    return reports.tender_win_rate(get_session(), **period_query(period_only), actor=current_actor())

@@ -129,7 +129,7 @@ def test_the_company_can_seal_with_a_pkcs12_from_a_real_ca(api, data_dir, extern
     contract = draft(api["carol"], clauses=SHORT)
     sealed = api["carol"].post(f"/api/contracts/{contract['id']}/seal").get_json()
     assert sealed["signatures"][0]["signer"] == "Example Holding Ltd"
-    verdict = api["alice"].get(f"/api/contracts/{contract['id']}/verify").get_json()
+    verdict = api["carol"].get(f"/api/contracts/{contract['id']}/verify").get_json()
     assert verdict["trusted"] is True, verdict["problems"]
 
 

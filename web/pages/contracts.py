@@ -18,7 +18,8 @@ def contract_list():
     query = request.args.get("q", "").strip()[:255]
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    found = contracts.list_contracts(get_session(), customer=query or None, status=status or None)
+    found = contracts.list_contracts(get_session(), customer=query or None, status=status or None,
+                                   actor=page_actor())
     return render_template("contracts.html", contracts=found, q=query, status=status,
                            statuses=STATUSES)
 
@@ -26,8 +27,8 @@ def contract_list():
 @bp.get("/contracts/<int:contract_id>")
 @login_required
 def contract(contract_id):
-    found = contracts.get_contract(get_session(), contract_id)
-    report = contracts.verify_contract(get_session(), contract_id)
+    found = contracts.get_contract(get_session(), contract_id, actor=page_actor())
+    report = contracts.verify_contract(get_session(), contract_id, actor=page_actor())
     return render_template("contract.html", contract=found, report=report)
 
 

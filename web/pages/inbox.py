@@ -29,7 +29,7 @@ def inbox():
 @bp.get("/tasks/<task_id>")
 @login_required
 def task(task_id):
-    row = tasks.get_task(get_session(), task_id)
+    row = tasks.get_task(get_session(), task_id, actor=page_actor())
     return render_task(row, values={}, problems=[])
 
 
@@ -64,7 +64,7 @@ def unclaim(task_id):
 @bp.post("/tasks/<task_id>/complete")
 @login_required
 def complete(task_id):
-    row = tasks.get_task(get_session(), task_id)
+    row = tasks.get_task(get_session(), task_id, actor=page_actor())
     data = form_data(row.form or {}, request.form)
     try:
         done = tasks.complete_task(get_session(), task_id, data, actor=page_actor())

@@ -31,7 +31,7 @@ def stage_steps(instance) -> list[dict]:
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def instance(instance_id):
-    found = instances.get_instance(get_session(), instance_id)
+    found = instances.get_instance(get_session(), instance_id, actor=page_actor())
     return render_template("instance.html", instance=found, steps=stage_steps(found),
                            diagram=instance_diagram(found), now=utcnow(),
                            open_tasks=[t for t in found.tasks if t.status == "open"],
@@ -42,7 +42,7 @@ def instance(instance_id):
 
 def contract_context(instance, user) -> dict:
     """Return the deal's contracts, and whether `user` may draft one now (the 合同签署 task is open)."""
-    found = contracts.list_contracts(get_session(), instance_id=instance.id)
+    found = contracts.list_contracts(get_session(), instance_id=instance.id, actor=user)
     is_signing = any(t.status == "open" and t.element_id == SIGNING_TASK for t in instance.tasks)
     may_seal = user.can("contracts.seal")
     return {"contracts": found, "may_draft_contract": is_signing and may_seal and not found}

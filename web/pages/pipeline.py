@@ -11,7 +11,7 @@ from flask import render_template
 from crm import deals, reports
 
 from ..db import get_session
-from . import bp, login_required
+from . import bp, login_required, page_actor
 
 FORECAST_MONTHS = 6
 
@@ -20,11 +20,11 @@ FORECAST_MONTHS = 6
 @login_required
 def pipeline():
     session = get_session()
-    pipeline_report = reports.weighted_pipeline(session)
-    open_deals = [d for d in deals.list_opportunities(session, outcome="open")
+    pipeline_report = reports.weighted_pipeline(session, actor=page_actor())
+    open_deals = [d for d in deals.list_opportunities(session, outcome="open", actor=page_actor())
                   if d.instance.status != "terminated"]
-    conversion = reports.stage_conversion(session)
-    forecast = reports.monthly_forecast(session, months=FORECAST_MONTHS)
+    conversion = reports.stage_conversion(session, actor=page_actor())
+    forecast = reports.monthly_forecast(session, months=FORECAST_MONTHS, actor=page_actor())
     return render_template("pipeline.html", columns=board_columns(pipeline_report, open_deals),
                            total=pipeline_report["total"], conversion=conversion, forecast=forecast,
                            charts=chart_data(conversion, forecast))
