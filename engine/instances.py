@@ -153,7 +153,7 @@ def load_workflow(instance: ProcessInstance) -> BpmnWorkflow:
     try:
         return state.load_workflow(instance.state, spec, subprocess_specs)
     except RecursionError as exc:  # data stored before values were checked at the door
-        raise variables.unloadable(instance.state, exc) from exc
+        raise variables.unloadable(instance.data, exc) from exc
 
 
 def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,

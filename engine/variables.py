@@ -263,6 +263,11 @@ def repaired_state(state: str, data: dict, unset=()) -> str:
             task_data.pop(name, None)
         is_live = bool(task.get("state", 0) & _LIVE)
         task_data.update({k: v for k, v in data.items() if is_live or k in task_data})
+        # SpiffWorkflow keeps what a step changed too; a bad value lives on there.
+        updates = (task.get("delta") or {}).get("updates")
+        if isinstance(updates, dict):
+            for name in [*unset, *data]:
+                updates.pop(name, None)
     return json.dumps(run)
 
 
@@ -272,14 +277,13 @@ def _stored_tasks(run: dict):
         yield from (sub.get("tasks") or {}).values()
 
 
-def unloadable(state: str, exc: Exception) -> ProcessError:
-    """Return the error to show for a stored run SpiffWorkflow cannot restore, naming the variable."""
-    try:
-        run = json.loads(state)
-    except RecursionError:
-        run = {}
-    names = sorted({name for task in _stored_tasks(run) for name, value in (task.get("data") or {}).items()
-                    if depth_of(value) > MAX_DEPTH})
+def unloadable(visible_data: dict | None, exc: Exception) -> ProcessError:
+    """Return the error to show for a stored run SpiffWorkflow cannot restore, naming the variable.
+
+    The names come from the instance's visible data: the run itself may be too
+    deep even for the JSON decoder on a busy stack.
+    """
+    names = sorted(name for name, value in (visible_data or {}).items() if depth_of(value) > MAX_DEPTH)
     what = f"the variable {', '.join(names)} is" if names else "its data is"
     return ProcessError(f"this instance cannot be loaded: {what} nested too deep ({type(exc).__name__}); "
                         "an admin can repair it (POST .../variables with repair: true)")
