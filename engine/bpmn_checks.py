@@ -11,6 +11,7 @@ from lxml import etree
 
 from engine.bpmn_model import DECISION_REF, Doc, Problem, bpmn_tags, problem_at
 from engine.bpmn_stages import own_property, process_stages, stage_owners
+from engine.bpmn_variables import PROTECTED, PROTECTED_AFTER_START, declared_names
 from engine.forms import NS, user_task_info
 
 _GATEWAYS = set(bpmn_tags("exclusiveGateway", "inclusiveGateway"))
@@ -24,7 +25,7 @@ def check_process(doc: Doc, proc) -> list[Problem]:
     issues = []
     if proc.get("isExecutable") == "false":
         issues.append((proc, 'the process is marked not executable (isExecutable="false")'))
-    for check in (_check_flows, _check_activities, _check_events, _check_stages):
+    for check in (_check_flows, _check_activities, _check_events, _check_stages, _check_protection):
         issues += check(proc)
     issues += [(element, message) for element, message in doc.issues
                if next(element.iterancestors(*bpmn_tags("process")), None) is proc]
@@ -137,3 +138,10 @@ def _check_stages(proc) -> list:
     allowed = set(process_stages(proc))
     return [(owner, f"stage {own_property(owner, 'stage')!r} is not in the process's stages list")
             for owner in stage_owners(proc) if own_property(owner, "stage") not in allowed]
+
+
+def _check_protection(proc) -> list:
+    issues = []
+    for prop in (PROTECTED, PROTECTED_AFTER_START):
+        issues += [(proc, message) for message in declared_names(proc, prop)[1]]
+    return issues

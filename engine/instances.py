@@ -20,13 +20,14 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import bpmn, definitions, state, tasks, timers, visibility
+from accounts import Actor, require
+from accounts.models import User
+from accounts.permissions import as_actor
 from core.audit import record
 from core.db import as_loaded, get_or_raise, is_postgresql, utcnow
 from core.errors import Conflict, InvalidInput, NotFound
-from accounts import Actor, require
-from accounts.models import User
 
+from . import bpmn, definitions, state, tasks, timers, variables, visibility
 from .models import HumanTask, ProcessDefinition, ProcessInstance, StageVisit
 
 MAX_DATA_BYTES = 256 * 1024
@@ -52,6 +53,10 @@ def start_instance_of(session: Session, definition: ProcessDefinition, *, data: 
         raise InvalidInput(f"process {definition.key!r} version {definition.version} cannot run",
                            definition.problems or None)
     data = _checked_data(data or {})
+    # Only the system (a won tender opening its deal at 合同签署) and those who repair
+    # instances may start one past what the process protects, entry_stage included.
+    may_set_protected = actor is None or as_actor(actor).can("instances.repair")
+    variables.check(variables.rules_for(definition), data, refuse=None if may_set_protected else "start")
     spec, subprocess_specs = definitions.specs_for(definition)
     workflow = state.new_workflow(spec, subprocess_specs, data)
     instance = ProcessInstance(definition=definition, definition_id=definition.id,
@@ -147,7 +152,10 @@ def _lock(session: Session, by: str, key) -> ProcessInstance | None:
 def load_workflow(instance: ProcessInstance) -> BpmnWorkflow:
     """Restore the instance's SpiffWorkflow run onto its definition's cached specs."""
     spec, subprocess_specs = definitions.specs_for(instance.definition)
-    return state.load_workflow(instance.state, spec, subprocess_specs)
+    try:
+        return state.load_workflow(instance.state, spec, subprocess_specs)
+    except RecursionError as exc:  # data stored before values were checked at the door
+        raise variables.unloadable(instance.data, exc) from exc
 
 
 def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
@@ -162,6 +170,11 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         if raise_errors:
             raise
         _mark_error(session, instance, exc, actor)
+    except Exception as exc:  # SpiffWorkflow's timer parsers raise bare Exceptions
+        located = variables.timer_failure(workflow, exc)
+        if located is None:
+            raise
+        raise located from exc
     persist(session, instance, workflow, actor=actor)
 
 
@@ -333,24 +346,60 @@ def terminate_instance(session: Session, instance_id: int, *, actor: User) -> Pr
     return instance
 
 
-def set_variables(session: Session, instance_id: int, variables: dict, *,
-                  actor: User | None) -> ProcessInstance:
-    """Merge `variables` into the data of a running instance's current work.
+def set_variables(session: Session, instance_id: int, data: dict, *, actor: User | None,
+                  reason: str | None = None, repair: bool = False, unset=()) -> ProcessInstance:
+    """Merge `data` into the data of a running instance's current work.
 
-    Like Camunda's process variables: an integration (an ERP, the contract
-    archive) records facts the process waits on, and the next gate, condition
-    or timer sees them. The data goes onto every ready or waiting task, from
-    which it flows on as the process moves.
+    Like Camunda's process variables: an integration (an ERP) records facts the
+    process waits on, and the next gate, condition or timer sees them. The data
+    goes onto every ready or waiting task, from which it flows on as the process
+    moves. A person needs `instances.variables.set` and a reason, and may not
+    set what the process protects; every value is checked as form data is.
+
+    Args:
+        actor: None is the system itself (the contract archive, the demo), which
+            may set protected names and needs no reason.
+        repair: an admin's repair of an instance a bad value broke (needs
+            `instances.repair`): any name, protected ones included; `unset` deletes names.
+
+    Raises:
+        Forbidden: the actor lacks the permission.
+        InvalidInput: no reason, a protected name, or a bad value; nothing is stored.
+        Conflict: the instance has ended.
     """
-    variables = _checked_data(variables)
+    data = _checked_data(data)
+    if actor is not None:
+        require(actor, "instances.repair" if repair else "instances.variables.set")
+        reason = variables.checked_reason(reason)
+    if unset and not repair:
+        raise InvalidInput("only a repair deletes variables", [{"message": "needs repair: true", "field": "unset"}])
     instance = lock_instance(session, instance_id)
     visibility.require_visible(session, actor, instance.id, "process instance", instance_id)
     if instance.status in ("completed", "terminated"):
         raise Conflict(f"process instance {instance_id} has already ended")
+    rules = variables.rules_of_instance(session, instance.definition)
+    variables.check(rules, data, refuse=None if actor is None or repair else "set", unset=unset)
+    changes = variables.changes(instance.data or {}, data, unset)
+    if repair:
+        set_committed_value(instance, "state", variables.repaired_state(instance.state, data, unset))
     workflow = load_workflow(instance)
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
-        task.data.update(variables)
-    record(session, "instance.variables_set", actor=actor, instance_id=instance.id,
-           detail={"data": variables})
+        task.data.update(data)
+    record(session, "instance.repaired" if repair else "instance.variables_set", actor=actor,
+           instance_id=instance.id, detail={"reason": reason, "changes": changes})
     persist(session, instance, workflow, actor=actor)
+    return instance
+
+
+def record_process_facts(session: Session, instance_id: int, facts: dict, *,
+                         actor: User | None, source: str) -> ProcessInstance:
+    """Record facts the process's own integration has established, protected ones included.
+
+    For domain code acting as the process (the contract archive records the
+    sealed contract's id), never for what a caller sends: the actor is whom
+    the audit names, not whose rights are checked.
+    """
+    instance = set_variables(session, instance_id, facts, actor=None)
+    record(session, "instance.facts_recorded", actor=actor, instance_id=instance_id,
+           detail={"source": source, "names": sorted(facts)})
     return instance

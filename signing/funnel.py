@@ -53,6 +53,7 @@ def draft_for_instance(session: Session, instance_id: int, actor, *, ip: str | N
         "parties": [{"role": "customer", "name": customer, "representative": data.get("decision_maker")}],
     }, actor, ip=ip, data_dir=data_dir)
     service.seal_contract(session, contract.id, actor, ip, data_dir=data_dir)
-    instances.set_variables(session, instance_id, {"contract_id": contract.id}, actor=actor)
+    instances.record_process_facts(session, instance_id, {"contract_id": contract.id}, actor=actor,
+                                   source="contract archive: drafted and sealed")
     return contract
 

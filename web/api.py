@@ -9,7 +9,7 @@ from .auth import current_actor, current_user, declare_permissions, token_requir
 from .db import get_session
 from .errors import BadRequest
 from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema,
-                      StartInstanceSchema, TaskSchema, TaskSummarySchema)
+                      SetVariablesSchema, StartInstanceSchema, TaskSchema, TaskSummarySchema)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 declare_permissions(bp, {
@@ -30,6 +30,7 @@ declare_permissions(bp, {
 # Built once: marshmallow deep-copies every field when a schema is instantiated.
 start_instance_schema = StartInstanceSchema()
 complete_task_schema = CompleteTaskSchema()
+set_variables_schema = SetVariablesSchema()
 definition_schema = DefinitionSchema()
 definitions_schema = DefinitionSchema(many=True)
 instance_schema = InstanceDetailSchema()
@@ -86,8 +87,9 @@ def show_instance(instance_id):
 @bp.post("/process-instances/<int:instance_id>/variables")
 @token_required
 def set_instance_variables(instance_id):
-    body = complete_task_schema.load(json_body())
-    instance = instances.set_variables(get_session(), instance_id, body["data"], actor=current_actor())
+    body = set_variables_schema.load(json_body())
+    instance = instances.set_variables(get_session(), instance_id, body["data"], actor=current_actor(),
+                                       reason=body["reason"], repair=body["repair"], unset=body["unset"])
     return instance_schema.dump(instance)
 
 

@@ -62,9 +62,10 @@ PATHS = {
                    params=[_path_param("id", "integer")]),
     },
     "/api/process-instances/{id}/variables": {
-        "post": _op("Merge data into a running instance (as Camunda's process variables)",
+        "post": _op("Merge data into a running instance (as Camunda's process variables), with a "
+                    "reason; names the process protects only in a repair (instances.repair)",
                     {"200": _json("InstanceDetail")},
-                    body={"application/json": {"schema": "CompleteTask"}},
+                    body={"application/json": {"schema": "SetVariables"}},
                     params=[_path_param("id", "integer")]),
     },
     "/api/process-instances/{id}/retry": {
@@ -157,7 +158,7 @@ def build_spec() -> dict:
                                         "(`flask --app app token create NAME`)."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Definition", "Deployment", "Task", "TaskSummary", "InstanceDetail", "StartInstance",
-                 "CompleteTask", "Contract", "ContractDetail", "DraftContract", "SignContract",
+                 "CompleteTask", "SetVariables", "Contract", "ContractDetail", "DraftContract", "SignContract",
                  "Verification", "Certificate", "Revocation"):
         module = schemas if hasattr(schemas, f"{name}Schema") else contract_schemas
         spec.components.schema(name, schema=getattr(module, f"{name}Schema"))

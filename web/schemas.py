@@ -15,6 +15,19 @@ class CompleteTaskSchema(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
 
 
+class SetVariablesSchema(Schema):
+    data = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "the variables to merge into the instance's current work; names the "
+                       "process protects are refused (422) unless `repair` is true"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "why the variables are set; recorded in the audit entry with each before and after"})
+    repair = fields.Boolean(load_default=False, metadata={
+        "description": "an admin's repair (needs instances.repair): any name, protected ones included"})
+    unset = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                        validate=validate.Length(max=100),
+                        metadata={"description": "names to delete; only with repair: true"})
+
+
 class ProblemSchema(Schema):
     message = fields.String()
     file = fields.String()

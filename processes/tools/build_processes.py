@@ -9,7 +9,9 @@ Conventions the engine and the crm package read (see README, "The sales funnel
 and tenders"): `stage` on each stage box, `gate: <criterion>` on the task that
 ends a stage, `outcome` (continue/lost) as the decision that lets a deal leave by
 its lost exit whatever the gates say, and the process properties `stages`,
-`probabilities` and `won_stage`.
+`probabilities`, `won_stage`, `protected_variables` and `protected_after_start`
+(engine.bpmn_variables: names no caller may set from outside, and names only
+start data may carry).
 """
 from __future__ import annotations
 
@@ -23,6 +25,15 @@ LOST = "${outcome == 'lost'}"
 # --- the sales funnel ---------------------------------------------------------------------
 
 FUNNEL_STAGES = ["线索获取", "需求确认", "方案制定", "商务谈判", "合同签署", "交付实施", "售后服务"]
+# Facts and decisions the funnel's own tasks, scripts and the contract archive set: a
+# caller who could set them would skip a gate (contract_signed_by_both, entry_stage), an
+# approval (discount_approved) or the terms negotiated (a 50 % discount after 5 % was agreed).
+FUNNEL_PROTECTED = ("contract_signed_by_both, contract_id, *_approved, approval_note, outcome, stage, "
+                    "entry_stage, agreed_amount, discount_percent, payment_terms, customer_accepted, "
+                    "tender_id")
+# Who owns the deal and its first estimate come with the start; afterwards a manager's
+# reassignment and the solution task's quote change them, not an integration.
+FUNNEL_AFTER_START = "owner, amount"
 PROBABILITIES = "线索获取:0.1,需求确认:0.2,方案制定:0.4,商务谈判:0.6,合同签署:0.8,交付实施:1.0,售后服务:1.0"
 
 DEFAULTS = """
@@ -125,9 +136,11 @@ def sales_funnel() -> Process:
     """Return the sales funnel: seven stage boxes, a lost exit after each, discount approval."""
     p = Process("sales_funnel", "Sales funnel", [
         ("stages", ",".join(FUNNEL_STAGES)), ("probabilities", PROBABILITIES), ("won_stage", "交付实施"),
+        ("protected_variables", FUNNEL_PROTECTED), ("protected_after_start", FUNNEL_AFTER_START),
     ], "A B2B deal from lead to after-sales service. Start data (all optional): company, "
        "company_id, deal_name, owner (user name), amount, stale_after and escalate_after (ISO "
-       "durations, default P14D and P7D), entry_stage (线索获取, or 合同签署 for a won tender).")
+       "durations, default P14D and P7D). entry_stage (合同签署 for a won tender) only the system "
+       "sets.")
     start = p.start("start", "Deal opened", 40, ROW - 18)
     defaults = p.script("apply_defaults", "Apply defaults", 120, ROW - 40, DEFAULTS)
     entry = p.gateway("entry", "Where does the deal start?", 300, ROW - 25)
@@ -238,12 +251,18 @@ SCORE_FIELDS = [Field(name, label, "long", required=True, min=1, max=5) for name
     ("competition", "竞争态势 Competition, 5 = weak (1-5)"), ("margin", "利润 Margin (1-5)"),
     ("capability", "交付能力 Capability to deliver (1-5)"))]
 
+# The bid/no-bid decision (its score and the director's approval), the price managers set,
+# and the award: what the tender's record and the won deal's agreed amount are taken from.
+TENDER_PROTECTED = ("approve_bid, director_reason, bid_score, bid_price, won, awarded_amount, outcome, "
+                    "*_approved")
 ROW_T = 280
 
 
 def tender() -> Process:
     """Return the tender: announcement, bid/no-bid, parallel bid work, evaluation, award."""
-    p = Process("tender", "Tender", [("stages", "招标,投标,评标,定标")],
+    p = Process("tender", "Tender", [("stages", "招标,投标,评标,定标"),
+                                     ("protected_variables", TENDER_PROTECTED),
+                                     ("protected_after_start", "owner")],
                 "A public tender from announcement to award. Start data (all optional): buyer, "
                 "company_id, owner, submission_due (the exact submission moment, ISO 8601).")
     start = p.start("start", "Tender announced", 40, ROW_T - 18)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from SpiffWorkflow.util.task import TaskState
 
 from engine import bpmn, state
@@ -54,3 +55,31 @@ def test_a_deal_started_on_v1_finishes_on_v1_after_the_staged_funnel_is_deployed
     assert (deal["outcome"], deal["amount"]) == ("won", 450000)
     new = team["sales"].post("/api/process-instances", json={"process_key": "sales_funnel"}).get_json()
     assert new["version"] == 2 and "lead_stale" in [t["element_id"] for t in new["timers"]]
+
+
+V2 = V1.with_name("sales_funnel_v2.bpmn")
+# Saved at 商务谈判 (negotiate) from the funnel before it declared protected_variables.
+V2_STATE = V1.with_name("sales_funnel_v2_state.json")
+V2_DATA = {"negotiate": {"discount_percent": 5, "agreed_amount": 456000, "payment_terms": "30 % upfront"},
+           "sign_contract": {"signed_on": "2027-02-01"}, "deliver": {"customer_accepted": True},
+           "after_sales": {"satisfaction": 5}}
+
+
+@pytest.mark.parametrize("bpmn_file", [V2, V1.parents[3] / "processes" / "sales_funnel.bpmn"])
+def test_a_state_saved_before_protected_variables_loads_and_completes(bpmn_file):
+    """Only process properties changed: the old run goes on, on the old file and on the new one."""
+    [process] = [p for p in bpmn.parse_upload([("sales_funnel.bpmn", bpmn_file.read_bytes())])
+                 if p.key == "sales_funnel"]
+    spec, subprocess_specs = bpmn.build_specs(process.files, "sales_funnel")
+    workflow = state.load_workflow(V2_STATE.read_text(), spec, subprocess_specs)
+    done = []
+    while not workflow.is_completed():
+        [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
+        if task.task_spec.bpmn_id == "sign_contract":
+            task.data["contract_signed_by_both"] = True  # what the archive records
+        task.set_data(**V2_DATA[task.task_spec.bpmn_id])
+        task.run()
+        workflow.do_engine_steps()
+        done.append(task.task_spec.bpmn_id)
+        workflow = state.load_workflow(state.dump_workflow(workflow), spec, subprocess_specs)
+    assert done == ["negotiate", "sign_contract", "deliver", "after_sales"]

@@ -257,16 +257,19 @@ def test_variables_set_from_outside_open_a_gate(api):
     instance = start(api["alice"], "gated")
     task = open_task(api["alice"], instance["id"])
     response = api["admin"].post(f"/api/process-instances/{instance['id']}/variables",
-                                 json={"data": {"budget": 99, "decision_maker": "CFO"}})
+                                 json={"data": {"budget": 99, "decision_maker": "CFO"},
+                                       "reason": "the ERP has the budget"})
     assert response.status_code == 200
     assert [h["action"] for h in response.get_json()["history"]][-1] == "instance.variables_set"
     done = api["alice"].post(f"/api/tasks/{task['id']}/complete", json={"data": {"timeline": "2026-12-24"}})
     assert done.status_code == 200, done.get_json()
     shown = api["alice"].get(f"/api/process-instances/{instance['id']}").get_json()
     assert (shown["status"], shown["data"]["budget"]) == ("completed", 99)
-    again = api["admin"].post(f"/api/process-instances/{instance['id']}/variables", json={"data": {"x": 1}})
+    again = api["admin"].post(f"/api/process-instances/{instance['id']}/variables",
+                              json={"data": {"x": 1}, "reason": "late"})
     assert again.status_code == 409
-    refused = api["alice"].post(f"/api/process-instances/{instance['id']}/variables", json={"data": {"x": 1}})
+    refused = api["alice"].post(f"/api/process-instances/{instance['id']}/variables",
+                                json={"data": {"x": 1}, "reason": "why not"})
     assert refused.status_code == 403
 
 
