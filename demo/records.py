@@ -81,7 +81,7 @@ CONTACTS = [("王建国", "CIO", "decision_maker", 0.9, "supporter"), ("李娜",
 
 def load_records(session: Session, today: date) -> list[int]:
     """Create companies, contacts, 24 deals and 2 tenders; return the ids of their instances."""
-    people = {name: accounts.get_user(session, name) for name in ("lina", "wang", "zhou", "chen", "liu")}
+    people = {name: accounts.get_user(session, name) for name in ("admin", "lina", "wang", "zhou", "chen", "liu")}
     # A company belongs to the owner of its first deal; the rest to lina, who prospects them.
     first_owner = {}
     for company, _, _, owner, _ in DEALS:
@@ -172,8 +172,8 @@ def _tenders(session: Session, people: dict, by_name: dict, today: date) -> list
 
 
 def complete_named(session: Session, people: dict, instance_id: int, element_id: str, data: dict) -> None:
-    """Complete the open task `element_id` of an instance as the demo person who does that work."""
-    actor: User = people[WORKERS[element_id]]
-    [row] = [t for t in tasks.list_open_tasks(session, actor, instance_id=instance_id)
+    """Complete the open task `element_id` of an instance as its assignee, else the demo person for that work."""
+    [row] = [t for t in tasks.list_open_tasks(session, people["admin"], instance_id=instance_id)
              if t.element_id == element_id]
+    actor: User = row.assignee or people[WORKERS[element_id]]
     tasks.complete_task(session, row.id, data, actor=actor)

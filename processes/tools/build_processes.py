@@ -180,7 +180,10 @@ def _stage_box(p: Process, key, stage, x, task_id, task_name, groups, fields, ga
     box = p.subprocess(f"{key}_stage", stage, x, TOP, BOX_W, BOX_H, stage)
     inside = box.id
     start = p.start(f"{key}_start", None, x + 30, ROW - 18, parent=inside)
-    task = p.user_task(task_id, task_name, x + 120, ROW - 40, groups=groups, parent=inside,
+    # The salespeople's own stages go to the deal's owner, not to every salesperson: a deal is
+    # in sight of whoever may work on it, and a lead belongs to the one who brought it in.
+    owned = "${owner}" if groups == "sales" else None
+    task = p.user_task(task_id, task_name, x + 120, ROW - 40, groups=groups, assignee=owned, parent=inside,
                        fields=[*fields, *OUTCOME_FIELDS],
                        gates=[(c, _unless_lost(v)) for c, v in gates] + OUTCOME_GATES)
     done = p.end(f"{key}_done", "Stage left", x + 480, ROW - 18, parent=inside, terminate=True)
