@@ -161,7 +161,7 @@ class Backend:
 
     def __init__(self, name: str, url: str):
         from app import create_app
-        from engine import accounts
+        import accounts
 
         self.name, self.url = name, url
         self.app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": True, "SECRET_KEY": "bench"})
@@ -465,7 +465,7 @@ def _label(func: tuple) -> str:
 # Phases of the completion path timed by wrapping them (inclusive wall-clock time; nested
 # entries are indented). A name that no longer exists is skipped, so this survives refactoring.
 PHASES = [
-    ("engine.accounts", "actor_for_token", "auth: accounts.actor_for_token"),
+    ("accounts.tokens", "actor_for_token", "auth: accounts.actor_for_token"),
     ("engine.tasks", "get_task", "tasks.get_task"),
     ("engine.instances", "lock_instance", "instances.lock_instance"),
     ("engine.instances", "lock_instance_of_task", "instances.lock_instance_of_task"),

@@ -90,7 +90,7 @@ class _Sqlite3Transactions:
 class _CoreTransactions:
     """The same statements as SQLAlchemy Core text() constructs, a transaction per request.
 
-    The engine is the app's own (engine.db.make_engine: pool, pragmas, BEGIN IMMEDIATE),
+    The engine is the app's own (core.db.make_engine: pool, pragmas, BEGIN IMMEDIATE),
     so this measures what SQLAlchemy Core itself adds, without the ORM.
     """
 

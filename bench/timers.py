@@ -304,7 +304,8 @@ class Database:
         self.url = create_postgres_database()
         self.engine = None
         try:
-            from engine import definitions, migrations
+            from core import migrations
+            from engine import definitions
             from core.db import make_engine, make_session_factory
 
             migrations.upgrade(self.url)  # what create_app does; the workers' create_app finds it done

@@ -10,6 +10,7 @@ import pytest
 from accounts import teams
 from tests.conftest import Api, make_token
 from tests.processes.conftest import fast_passwords  # noqa: F401
+from tests.signing.conftest import data_dir, keys_template, sample_contract  # noqa: F401
 from tests.processes.funnel import deploy_bundled
 from tests.web.test_pages import login, text
 
@@ -103,3 +104,22 @@ def test_pages_filter_the_same_way(app, org):
     board = text(manager.get("/pipeline"))
     assert "甲公司" in board and "乙公司" not in board
     assert manager.get(f"/instances/{org['sales1_deal']['instance_id']}").status_code == 200
+
+
+def test_tenders_and_contracts_out_of_sight_are_not_found(app, client, org, data_dir):
+    tender = org["sales1"].post("/api/tenders", json={"buyer": "丙采购中心", "title": "数据平台招标"})
+    assert tender.status_code == 201, tender.get_json()
+    legal = Api(client, make_token(app, "legal1", ("legal",)))
+    drafted = legal.post("/api/contracts", json=sample_contract(clauses=[{"title": "条款", "text": "正文"}]))
+    assert drafted.status_code == 201, drafted.get_json()
+    contract_id = drafted.get_json()["id"]
+    for path in (f"/api/tenders/{tender.get_json()['id']}", f"/api/contracts/{contract_id}",
+                 f"/api/contracts/{contract_id}/pdf", f"/api/contracts/{contract_id}/verify"):
+        assert org["plain"].get(path).status_code == 404, path
+        assert org["director"].get(path).status_code == 200, path
+    assert org["plain"].get("/api/tenders").get_json() == []
+    assert org["plain"].get("/api/contracts").get_json() == []
+    assert [c["id"] for c in org["director"].get("/api/contracts").get_json()] == [contract_id]
+    assert len(org["mgr"].get("/api/tenders").get_json()) == 1
+    assert org["plain"].get("/api/reports/tender-win-rate").get_json()["open"] == 0
+    assert org["director"].get("/api/reports/tender-win-rate").get_json()["open"] == 1
