@@ -157,5 +157,5 @@ def revoke(session: Session, group_name: str, permission: str, *, actor: Actor |
 
 def _check_known(permission: str) -> None:
     if permission not in PERMISSIONS:
-        raise InvalidInput(f"unknown permission {permission!r}",
-                           [{"message": "unknown permission", "field": "permission"}])
+        message = f"unknown permission {permission!r}; `flask group show` lists them"
+        raise InvalidInput(message, [{"message": message, "field": "permission"}])

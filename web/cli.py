@@ -13,11 +13,11 @@ from engine import definitions
 from core.errors import DomainError
 
 
-def _unit_of_work():
+def unit_of_work():
     return current_app.extensions["session_factory"].begin()
 
 
-def _fail(exc: DomainError):
+def fail(exc: DomainError):
     for problem in exc.problems:
         where = ", ".join(f"{k} {problem[k]}" for k in ("file", "line", "element_id", "field")
                           if problem.get(k) is not None)
@@ -38,10 +38,10 @@ processes_cli = AppGroup("processes", help="Deploy process definitions.")
 def create_user(name, password, groups, role):
     """Create a user."""
     try:
-        with _unit_of_work() as session:
+        with unit_of_work() as session:
             accounts.create_user(session, name, password, role=role, groups=list(groups))
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"created user {name} ({role})")
 
 
@@ -50,10 +50,10 @@ def create_user(name, password, groups, role):
 def create_token(name):
     """Create an API token for user NAME; the token is the last line of output."""
     try:
-        with _unit_of_work() as session:
+        with unit_of_work() as session:
             token = accounts.create_token(session, accounts.get_user(session, name))
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"API token for {name} (shown once, keep it safe):")
     click.echo(token)
 
@@ -64,7 +64,7 @@ def create_token(name):
 def deploy_processes(paths):
     """Deploy BPMN/DMN files as the upload does."""
     try:
-        with _unit_of_work() as session:
+        with unit_of_work() as session:
             deployments = definitions.deploy(session, [(p.name, p.read_bytes()) for p in paths],
                                              actor=None)
             lines = [f"{'deployed' if d.is_new else 'unchanged'} {d.definition.key} "
@@ -72,7 +72,7 @@ def deploy_processes(paths):
                      + ("" if d.definition.is_executable else " (not executable)")
                      for d in deployments]
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo("\n".join(lines))
 
 
@@ -82,7 +82,7 @@ def load_demo():
     """Deploy the bundled processes and load the demo data once; print the demo logins."""
     import demo
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         for d in demo.deploy_bundled_processes(session):
             state = "deployed" if d.is_new else "up to date:"
             click.echo(f"{state} {d.definition.key} version {d.definition.version}")
@@ -113,5 +113,7 @@ def run_worker():
 
 def register_commands(app: Flask) -> None:
     """Add the admin commands to the app's CLI."""
-    for command in (user_cli, token_cli, processes_cli, load_demo, run_worker):
+    from .access_cli import group_cli, team_cli
+
+    for command in (user_cli, token_cli, processes_cli, load_demo, run_worker, group_cli, team_cli):
         app.cli.add_command(command)
