@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DATABASE_URL=settings.database_url(), MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
                       AUTO_MIGRATE=True, JSON_SORT_KEYS=False)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.is_secure_cookies(),
                       PERMANENT_SESSION_LIFETIME=12 * 3600, WTF_CSRF_TIME_LIMIT=None)
     app.config.update(config or {})
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key()  # Flask presets None
@@ -32,6 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
     from web import contracts
     from web import crm
     from web import i18n, pages
+    from web import security, tokens
+    security.init_app(app)
     db.init_app(app)
     errors.register_error_handlers(app)
     app.register_blueprint(api.bp)
@@ -39,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(contracts.bp)
     app.register_blueprint(crm.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(tokens.bp)
     i18n.init_app(app)
     cli.register_commands(app)
     # Every page form carries a CSRF token; the APIs take bearer tokens, which a

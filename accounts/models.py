@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, false,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -30,9 +31,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="member")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Login lockout: consecutive wrong passwords, and until when logins are refused.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A service account (an ERP or OA integration) works by token only, never by password.
+    is_service: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Every page session carries the version it began with; bumping it ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin")
 
     @property
@@ -59,9 +61,25 @@ class ApiToken(Base):
     # Only the SHA-256 of the token is kept: a leaked database yields no usable token.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # None: all its holder's permissions; else permission names, or "read" for every read.
+    scopes: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: never (service accounts)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginAttempt(Base):
+    """Recent failed logins of one account, one IP or one (account, IP) pair: what the throttle counts."""
+
+    __tablename__ = "login_attempts"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # account, ip or pair
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class GroupPermission(Base):

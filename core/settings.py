@@ -32,3 +32,8 @@ def port() -> int:
 
 def is_scheduler_on() -> bool:
     return os.environ.get("CRM_SCHEDULER", "on").lower() not in ("off", "0", "false", "no")
+
+
+def is_secure_cookies() -> bool:
+    """Return CRM_SECURE_COOKIES: cookies only over HTTPS (1/true/on); off by default, for local http."""
+    return os.environ.get("CRM_SECURE_COOKIES", "off").strip().lower() in ("1", "true", "on", "yes")

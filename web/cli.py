@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 import accounts
 from engine import definitions
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 
 
 def unit_of_work():
@@ -32,30 +33,108 @@ processes_cli = AppGroup("processes", help="Deploy process definitions.")
 
 @user_cli.command("create")
 @click.argument("name")
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", help="At least 8 characters; none for a service account.")
 @click.option("--group", "groups", multiple=True, help="A group to join; repeat for several.")
 @click.option("--role", type=click.Choice(["admin", "designer", "member"]), default="member")
-def create_user(name, password, groups, role):
-    """Create a user."""
+@click.option("--service", is_flag=True, help="A service account (ERP/OA integration): tokens only, no login.")
+def create_user(name, password, groups, role, service):
+    """Create a user, or with --service a service account."""
+    if not password and not service:
+        click.echo("error: give --password, or --service for a service account", err=True)
+        sys.exit(1)
     try:
         with unit_of_work() as session:
-            accounts.create_user(session, name, password, role=role, groups=list(groups))
+            accounts.create_user(session, name, password, role=role, groups=list(groups), service=service)
     except DomainError as exc:
         fail(exc)
-    click.echo(f"created user {name} ({role})")
+    click.echo(f"created {'service account' if service else 'user'} {name} ({role})")
+
+
+@user_cli.command("disable")
+@click.argument("name")
+def disable_user(name):
+    """Disable user NAME: their logins, sessions and tokens stop working at once."""
+    try:
+        with unit_of_work() as session:
+            accounts.disable_user(session, name)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"disabled user {name}")
+
+
+@user_cli.command("enable")
+@click.argument("name")
+def enable_user(name):
+    """Enable user NAME again: their tokens work again; they log in afresh."""
+    try:
+        with unit_of_work() as session:
+            accounts.enable_user(session, name)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"enabled user {name}")
 
 
 @token_cli.command("create")
 @click.argument("name")
-def create_token(name):
+@click.option("--name", "label", default="", help="What the token is for.")
+@click.option("--scope", "scopes", multiple=True, help="A permission it may use; repeat for several.")
+@click.option("--read-only", is_flag=True, help="Only the holder's reading permissions.")
+@click.option("--expires-in-days", default=None, metavar="N|never",
+              help="Days until it expires (default 90); 'never' for a service account's token.")
+def create_token(name, label, scopes, read_only, expires_in_days):
     """Create an API token for user NAME; the token is the last line of output."""
     try:
+        expires_in = _lifetime(expires_in_days)
         with unit_of_work() as session:
-            token = accounts.create_token(session, accounts.get_user(session, name))
+            token = accounts.create_token(session, accounts.get_user(session, name), name=label,
+                                          scopes=[*scopes, *(["read"] if read_only else [])] or None,
+                                          expires_in=expires_in)
     except DomainError as exc:
         fail(exc)
     click.echo(f"API token for {name} (shown once, keep it safe):")
     click.echo(token)
+
+
+def _lifetime(days: str | None):
+    if days is None:
+        return None
+    if days.strip().lower() == "never":
+        return accounts.NEVER
+    if not days.strip().isdigit():
+        raise InvalidInput("--expires-in-days takes a number of days or 'never'",
+                           [{"message": "a number of days or 'never'", "field": "--expires-in-days"}])
+    return timedelta(days=int(days))
+
+
+@token_cli.command("list")
+@click.argument("name", required=False)
+def list_tokens(name):
+    """List the API tokens of user NAME, or of everybody."""
+    with unit_of_work() as session:
+        rows = [(str(t.id), t.user.name, t.name or "-", t.prefix, ",".join(t.scopes) if t.scopes else "all",
+                 _when(t.created_at), _when(t.last_used_at), _when(t.expires_at, "never"), _when(t.revoked_at))
+                for t in accounts.list_tokens(session, None, name)]
+    header = ("id", "user", "name", "prefix", "scopes", "created", "last used", "expires", "revoked")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def _when(moment, empty: str = "-") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else empty
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+def revoke_token(token_id):
+    """Revoke API token ID at once (`token list` shows the ids)."""
+    try:
+        with unit_of_work() as session:
+            token = accounts.revoke_token(session, token_id, None)
+            line = f"revoked token {token.id} ({token.prefix}…) of {token.user.name}"
+    except DomainError as exc:
+        fail(exc)
+    click.echo(line)
 
 
 @processes_cli.command("deploy")

@@ -11,7 +11,7 @@ import json
 import logging
 from datetime import datetime, timezone
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from markupsafe import Markup, escape
 
 from .i18n_zh import ZH
@@ -39,7 +39,8 @@ def set_locale(response, code: str) -> None:
     if code not in LOCALES:
         return
     session["locale"] = code
-    response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, httponly=True, samesite="Lax")
+    response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
 
 
 def gettext(text: str, **values) -> str:

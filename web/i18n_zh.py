@@ -20,7 +20,7 @@ ZH: dict[str, str] = {
     "User name": "用户名",
     "Password": "密码",
     "Wrong user name or password.": "用户名或密码错误。",
-    "Too many failed logins. Try again after {time}.": "登录失败次数过多，请在 {time} 之后再试。",
+    "Try again in {seconds} seconds.": "请 {seconds} 秒后再试。",
     "You have logged out.": "您已退出登录。",
     "Current password": "当前密码",
     "New password": "新密码",

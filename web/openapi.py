@@ -8,7 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
-from . import contract_schemas, crm_schemas, schemas
+from . import contract_schemas, crm_schemas, schemas, token_schemas
 from .auth import PUBLIC, declare_permissions
 
 bp = Blueprint("openapi", __name__)
@@ -165,6 +165,7 @@ def build_spec() -> dict:
     for path, operations in PATHS.items():
         spec.path(path=path, operations=operations)
     _add_crm(spec)
+    _add_tokens(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     return document
@@ -194,4 +195,26 @@ def _add_crm(spec: APISpec) -> None:
         content = {"application/json": {"schema": body}} if body else None
         paths.setdefault(path, {})[method] = _op(summary, responses, body=content, params=params)
     for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+
+
+TOKEN_PATHS = {
+    "/api/tokens": {
+        "get": _op("The caller's API tokens, or (users.manage) `user`'s", {"200": _json("Token", many=True)},
+                   params=[_query("user", "whose tokens (users.manage); default the caller's")]),
+        "post": _op("Create an API token for the caller; the token is in this answer only",
+                    {"201": _json("NewToken")}, body={"application/json": {"schema": "TokenIn"}}),
+    },
+    "/api/tokens/{id}": {
+        "delete": _op("Revoke a token at once (its holder, or users.manage)", {"204": {"description": "revoked"}},
+                      params=[_path_param("id", "integer")]),
+    },
+}
+
+
+def _add_tokens(spec: APISpec) -> None:
+    """Add the token routes (web.tokens) and their schemas."""
+    for name in ("Token", "NewToken", "TokenIn"):
+        spec.components.schema(name, schema=getattr(token_schemas, f"{name}Schema"))
+    for path, operations in TOKEN_PATHS.items():
         spec.path(path=path, operations=operations)

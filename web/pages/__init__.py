@@ -8,7 +8,6 @@ session cookie; every form carries a CSRF token (CSRFProtect, set up in app.py).
 """
 from __future__ import annotations
 
-import hashlib
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -37,11 +36,6 @@ declare_permissions(bp, {
 })
 
 
-def password_stamp(user) -> str:
-    """Return a short fingerprint of the user's password hash: a new password ends old sessions."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def page_user():
     """Return the logged-in user of this request, or None."""
     if "page_user" not in g:
@@ -49,7 +43,8 @@ def page_user():
         user_id = session.get("user_id")
         if user_id is not None:
             user = accounts.find_user_by_id(get_session(), user_id)
-            if user is not None and session.get("stamp") != password_stamp(user):
+            # Logout, a password change and disabling bump the version: copies of the cookie die too.
+            if user is not None and session.get("session_version") != user.session_version:
                 user = None
         g.page_user = user
     return g.page_user

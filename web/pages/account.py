@@ -9,7 +9,7 @@ from core.errors import InvalidInput, Unauthorized
 from .. import i18n
 from ..db import get_session
 from ..i18n import gettext as _
-from . import back, bp, login_required, page_user, password_stamp, safe_next
+from . import back, bp, login_required, page_user, safe_next
 
 
 @bp.get("/login")
@@ -23,10 +23,10 @@ def login():
 def login_submit():
     name, next_url = request.form.get("name", ""), request.form.get("next", "")
     try:
-        user = accounts.login(get_session(), name, request.form.get("password", ""))
-    except accounts.LockedOut as exc:
-        error = _("Too many failed logins. Try again after {time}.",
-                  time=i18n.format_time(exc.until))
+        user = accounts.login(get_session(), name, request.form.get("password", ""), ip=request.remote_addr)
+    except accounts.LoginThrottled as exc:
+        error = _("Wrong user name or password.") + " " + _("Try again in {seconds} seconds.",
+                                                             seconds=exc.retry_after)
         return render_template("login.html", error=error, name=name, next=next_url)
     except Unauthorized:
         # Rendered with 200 so that the request commits the counted failure.
@@ -35,13 +35,16 @@ def login_submit():
     locale = i18n.current_locale()
     session.clear()  # a fresh session at login: no fixation of a planted cookie
     session.permanent = True
-    session.update(user_id=user.id, stamp=password_stamp(user), locale=locale)
+    session.update(user_id=user.id, session_version=user.session_version, locale=locale)
     return redirect(safe_next(next_url))
 
 
 @bp.post("/logout")
 def logout():
     locale = i18n.current_locale()
+    user = page_user()
+    if user is not None:
+        accounts.logout(get_session(), user, ip=request.remote_addr)
     session.clear()
     session["locale"] = locale
     flash(_("You have logged out."), "info")
@@ -66,7 +69,7 @@ def password_submit():
     except InvalidInput as exc:
         problems = {p.get("field"): p["message"] for p in exc.problems}
         return render_template("password.html", problems=problems), 422
-    session["stamp"] = password_stamp(user)
+    session["session_version"] = user.session_version  # this session goes on, every other one ends
     flash(_("Your password has been changed."), "success")
     return redirect(url_for("pages.inbox"))
 

@@ -30,7 +30,7 @@
   function fitHeight(el, viewer, hasFocus) {
     var canvas = viewer.get("canvas");
     var inner = canvas.viewbox().inner;
-    var max = parseInt(getComputedStyle(el).getPropertyValue("--diagram-height"), 10) || 360;
+    var max = parseInt(el.dataset.height, 10) || 360;
     var wanted = el.clientWidth * (inner.height + 80) / Math.max(inner.width + 80, 1);
     var isTiny = el.clientWidth / Math.max(inner.width + 80, 1) < READABLE;
     // Zoomed in on the open work, the box keeps its full height for context around it.
