@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import api, cli, db, errors, openapi
     from web import contracts
     from web import crm
-    from web import i18n, pages
+    from web import i18n, pages, signing_pages
     db.init_app(app)
     errors.register_error_handlers(app)
     app.register_blueprint(api.bp)
@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(contracts.bp)
     app.register_blueprint(crm.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(signing_pages.bp)
     i18n.init_app(app)
     cli.register_commands(app)
     # Every page form carries a CSRF token; the APIs take bearer tokens, which a
