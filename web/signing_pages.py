@@ -30,7 +30,7 @@ def sign_page(token):
 
 @bp.get("/sign/<token>/pdf")
 def sign_pdf(token):
-    link, data = links.link_pdf(get_session(), token, request.remote_addr, request.user_agent.string)
+    _, data = links.link_pdf(get_session(), token, request.remote_addr, request.user_agent.string)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = "inline; filename=\"contract.pdf\""
     return response

@@ -7,7 +7,6 @@ import io
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from signing import certs, service
-from tests.conftest import FIXTURES, deploy
 
 from .conftest import personal_pkcs12, sample_contract
 from .signer import open_page, send_link, sign
