@@ -32,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import api, cli, db, errors, openapi
     from web import contracts
     from web import crm
-    from web import i18n, pages
+    from web import i18n, pages, signing_pages
     from web import security, tokens
     security.init_app(app)
     db.init_app(app)
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(crm.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(signing_pages.bp)
     i18n.init_app(app)
     cli.register_commands(app)
     # Every page form carries a CSRF token; the APIs take bearer tokens, which a

@@ -5,7 +5,7 @@ temporary data dir, goes through the service as the API does:
 
 1. render alone: `render.render_contract` of the contract (PDF/A-3b, contract.json);
 2. rendered and signed by both parties: `draft_contract` (render, archive) +
-   `seal_contract` (company certification, B-T) + `sign_as_customer` (personal
+   `seal_contract` (company certification, B-T) + `customer.sign_as_customer` (personal
    certificate issued by the internal CA, approval B-T, then the signed certificate
    of completion, DSS with the CRL and the archive timestamp: B-LTA);
 3. verification: `verify_contract` of the stored final revision.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from core import migrations
 from core.db import make_engine, make_session_factory
-from signing import fonts, keys, render, service
+from signing import customer, fonts, keys, render, service
 
 RESULTS = Path(__file__).resolve().parent / "results" / "contracts.json"
 TEXT = ("甲方向乙方提供软件许可及实施服务，乙方按本合同约定支付费用。双方应诚实守信，全面履行本合同。"
@@ -52,8 +52,8 @@ def run_once(session_factory, folder: Path, data: dict) -> dict:
         marks.append(time.perf_counter())
         service.seal_contract(session, contract.id, None, "127.0.0.1", data_dir=folder)
         marks.append(time.perf_counter())
-        service.sign_as_customer(session, contract.id, "张三", "zhang.san@example.cn", None,
-                                 "127.0.0.1", data_dir=folder)
+        customer.sign_as_customer(session, contract.id, "张三", "zhang.san@example.cn", "127.0.0.1",
+                                  data_dir=folder)
         marks.append(time.perf_counter())
         report = service.verify_contract(session, contract.id, data_dir=folder)
         marks.append(time.perf_counter())

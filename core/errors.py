@@ -30,6 +30,10 @@ class Unauthorized(DomainError):
     """The caller is not known: no or a bad token, no session."""
 
 
+class Gone(DomainError):
+    """The thing existed but can no longer be used: a signing link used, expired or revoked."""
+
+
 class InvalidInput(DomainError):
     """The content is well-formed but breaks a rule: a form field, a gate, a BPMN element."""
 

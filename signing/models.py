@@ -1,6 +1,7 @@
-"""The contract tables: a contract, its archived revisions, and every event on it.
+"""The contract tables: a contract, its archived revisions, every event on it, its signing links.
 
-The schema comes from alembic/versions/0005_create_contracts.py; these classes map it.
+The schema comes from alembic/versions/0005_create_contracts.py and
+0014_create_signing_links.py; these classes map it.
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ class Contract(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when legal redrafts the deal's contract: this one can no longer be sent or signed.
+    superseded_by_id: Mapped[int | None] = mapped_column(Integer)
 
     created_by: Mapped[User | None] = relationship(lazy="selectin")
     revisions: Mapped[list[ContractRevision]] = relationship(
@@ -93,3 +96,22 @@ class ContractEvent(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship(lazy="selectin")
+
+
+class SigningLink(Base):
+    """A personal, one-time link for the customer's signer; only the token's SHA-256 is kept."""
+
+    __tablename__ = "signing_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    signer_name: Mapped[str] = mapped_column(String(255))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contract: Mapped[Contract] = relationship(lazy="joined")

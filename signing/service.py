@@ -2,9 +2,11 @@
 
 Each step adds a revision to the write-once archive and events to the contract:
 draft_contract renders (rendered), seal_contract certifies with the company's
-seal (sealed), sign_as_customer adds the customer's signature (signed) and then
+seal (sealed), signing.customer adds the customer's signature (signed) and then
 the signed certificate of completion and the archival timestamp (completed).
-Services flush; the caller commits. The data dir is read here, at the edge.
+signing.links and signing.customer use this module's private helpers: they are
+its parts, split off by what they are about. Services flush; the caller commits.
+The data dir is read here, at the edge.
 """
 from __future__ import annotations
 
@@ -36,11 +38,28 @@ def draft_contract(session: Session, data: dict, actor, *, ip: str | None = None
     """Draft a contract from `data` and render it to PDF/A-3b; the first revision.
 
     `data` holds customer, title, clauses [{title, text}], amount, and optionally
-    currency, parties [{role, name, address, representative, contact}],
-    number and instance_id.
+    currency, parties [{role, name, address, representative, contact}] and number.
+
+    Raises:
+        InvalidInput: `data` names an instance_id. A deal's contract is drafted from
+            the deal (signing.funnel.draft_for_instance), so that a free draft with
+            clauses and an amount of its own can never stand for the deal's.
+    """
+    if data.get("instance_id") is not None:
+        message = ("draft a deal's contract from the deal (POST /api/process-instances/"
+                   f"{data['instance_id']}/contract); a free draft belongs to no deal")
+        raise InvalidInput(message, [{"message": message, "field": "instance_id"}])
+    return draft_deal_contract(session, data, None, actor, ip=ip, data_dir=data_dir)
+
+
+def draft_deal_contract(session: Session, data: dict, instance_id: int | None, actor, *,
+                        ip: str | None = None, data_dir: Path | None = None) -> Contract:
+    """Draft and render `data` as the contract of process instance `instance_id` (None: of no deal).
+
+    Only signing.funnel calls this with an instance, with data taken from the deal.
     """
     folder = _data_dir(data_dir)
-    content = drafts.contract_data(session, data, _company_name(folder))
+    content = drafts.contract_data(session, {**data, "instance_id": instance_id}, _company_name(folder))
     contract = Contract(number=content["number"], instance_id=content["instance_id"],
                         customer=content["customer"], title=content["title"], data=content,
                         layout={}, signatures=[], created_by_id=getattr(actor, "id", None),
@@ -106,6 +125,7 @@ def seal_contract(session: Session, contract_id: int, actor, ip: str | None, *,
     """
     require(actor, "contracts.seal")
     folder = _data_dir(data_dir)
+    visibility.require_visible(session, actor, contract_id)
     contract = _lock(session, contract_id)
     _expect_status(contract, "rendered", "sealed")
     seal, tsa = keys.load_identity(folder, "seal"), keys.load_identity(folder, "tsa")
@@ -123,43 +143,12 @@ def seal_contract(session: Session, contract_id: int, actor, ip: str | None, *,
     return contract
 
 
-def sign_as_customer(session: Session, contract_id: int, signer_name: str, signer_email: str,
-                     actor, ip: str | None, pkcs12: bytes | None = None,
-                     passphrase: str | None = None, *, data_dir: Path | None = None) -> Contract:
-    """Sign for the customer, then complete: certificate of completion, DSS, archive timestamp.
-
-    The signer uses their own PKCS#12 when given, else a certificate the internal
-    CA issues for this person and this contract.
-
-    Raises:
-        Conflict: unless the contract is sealed and not signed yet.
-        InvalidInput: a bad PKCS#12, passphrase or certificate; TooLarge: PKCS#12 over 100 KB.
-    """
-    folder = _data_dir(data_dir)
-    contract = _lock(session, contract_id)
-    _expect_status(contract, "sealed", "signed by the customer")
-    signer = _customer_identity(folder, contract, signer_name, signer_email, pkcs12, passphrase)
-    tsa, who = keys.load_identity(folder, "tsa"), f"{signer_name} <{signer_email}>"
-    layout = _layout(contract)
-    appearance = render.render_appearance(
-        "signature.html", layout[pades.CUSTOMER], font=fonts.ensure_working_font(folder),
-        name=signer_name, email=signer_email,
-        when=utcnow().strftime("%Y-%m-%d %H:%M UTC"), **_certificate_detail(signer))
-    signed = pades.approve(_latest_pdf(contract, folder), pades.CUSTOMER, signer, tsa, appearance,
-                           reason=f"合同 {contract.number} 客户签署 / Signed by the customer")
-    revision = _add_revision(contract, signed, "signed", folder)
-    _record(session, contract, "signed", actor, actor_name=who, ip=ip, sha256=revision.sha256,
-            imported=pkcs12 is not None, **_certificate_detail(signer))
-    _complete(session, contract, signed, folder)
-    session.flush()
-    _report_to_process(session, contract, folder)
-    return contract
-
-
 def _report_to_process(session: Session, contract: Contract, folder: Path) -> None:
     # The funnel's 合同签署 gate opens on this fact, and only once both signatures verify.
     if contract.instance_id is None:
         return
+    if (instances.get_instance(session, contract.instance_id).data or {}).get("contract_id") != contract.id:
+        return  # not the deal's own contract (an old stray draft, a superseded one)
     report = verify_contract(session, contract.id, data_dir=folder)
     roles = {s.get("role") for s in report.get("signatures", [])}
     if (report["intact"] and report["trusted"] and not report["modified_after_signing"]
@@ -190,9 +179,7 @@ def verify_pdf_bytes(data: bytes, *, file_name: str = "upload.pdf",
     Raises:
         TooLarge: over 20 MB; InvalidInput: not a PDF, naming `file_name`.
     """
-    if len(data) > MAX_PDF_BYTES:
-        raise TooLarge(f"{file_name} is over {MAX_PDF_BYTES // (1024 * 1024)} MB",
-                       [{"message": "too large", "file": file_name}])
+    _check_pdf_size(data, file_name)
     return verify.verify_pdf(data, keys.trust(_data_dir(data_dir)), file_name=file_name)
 
 
@@ -266,6 +253,19 @@ def _customer_identity(folder: Path, contract: Contract, name: str, email: str,
     identity = load_pkcs12(pkcs12, passphrase)
     pades.check_trusted(identity, keys.trust(folder))
     return identity
+
+
+def _expect_signable(contract: Contract) -> None:
+    _expect_status(contract, "sealed", "signed by the customer")
+    if contract.superseded_by_id is not None:
+        raise Conflict(f"contract {contract.number} was superseded by a redraft; it can no "
+                       "longer be sent or signed")
+
+
+def _check_pdf_size(data: bytes, file_name: str) -> None:
+    if len(data) > MAX_PDF_BYTES:
+        raise TooLarge(f"{file_name} is over {MAX_PDF_BYTES // (1024 * 1024)} MB",
+                       [{"message": "too large", "file": file_name}])
 
 
 def _lock(session: Session, contract_id: int) -> Contract:

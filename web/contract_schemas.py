@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from signing.models import STATUSES
 
@@ -67,11 +67,29 @@ class ContractQuerySchema(Schema):
                                                                   "a bare date includes that day"})
 
 
-class SignContractSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+class SigningLinkRequestSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                         metadata={"description": "the customer's signer, as the certificate will name them"})
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    passphrase = fields.String(load_default=None, allow_none=True,
-                               metadata={"description": "multipart only, with the PKCS#12 `file`"})
+    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=30),
+                          metadata={"description": "how long the link works (7 days by default)"})
+
+
+class SigningLinkSchema(Schema):
+    url = fields.String(metadata={"description": "the signer's personal link; shown once, send it to them"})
+    expires_at = fields.DateTime()
+
+
+class SignWithLinkSchema(Schema):
+    """The public signing page's form (its CSRF token is checked before this)."""
+
+    name = fields.String(load_default="", validate=validate.Length(max=255))
+    agree = fields.String(load_default="")
+    method = fields.String(load_default="issued", validate=validate.OneOf(["issued", "own"]))
+    passphrase = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1024))
+
+    class Meta:
+        unknown = EXCLUDE  # the CSRF token and the way back, which are not the form's data
 
 
 class RevocationSchema(Schema):

@@ -1,17 +1,24 @@
-"""The contract routes: draft, seal, sign, download, verify. Routes parse, call one service, render."""
+"""The contract routes: draft, seal, send, record a signature, download, verify.
+
+Routes parse, call one service, render. Nobody signs for the customer here: the
+customer's signer signs through a signing link (web/signing_pages.py), and legal
+may only record a signature made elsewhere by uploading the signed PDF.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from datetime import timedelta
+
+from flask import Blueprint, Response, request, url_for
 from werkzeug.utils import secure_filename
 
 from core.errors import InvalidInput
-from signing import funnel, service
+from signing import customer, funnel, links, service
 
 from .api import json_body
 from .auth import current_actor, declare_permissions, token_required
 from .contract_schemas import (CertificateSchema, ContractDetailSchema, ContractQuerySchema,
                                ContractSchema, DraftContractSchema, RevocationSchema,
-                               SignContractSchema, VerificationSchema)
+                               SigningLinkRequestSchema, SigningLinkSchema, VerificationSchema)
 from .db import get_session
 
 bp = Blueprint("contracts", __name__, url_prefix="/api")
@@ -24,7 +31,8 @@ declare_permissions(bp, {
     "verify_upload": "contracts.verify",
     "seal": "contracts.seal",
     "draft_for_deal": "contracts.draft",
-    "sign": "contracts.read",  # still open to every reader: signing links replace it
+    "create_signing_link": "contracts.send",
+    "sign": "contracts.record_signature",
     "import_company_certificate": "signing.manage",
     "add_trust_root": "signing.manage",
     "revoke": "signing.manage",
@@ -93,18 +101,28 @@ def draft_for_deal(instance_id):
     return ContractDetailSchema().dump(contract), 201
 
 
+@bp.post("/contracts/<int:contract_id>/signing-links")
+@token_required
+def create_signing_link(contract_id):
+    body = SigningLinkRequestSchema().load(json_body())
+    link, token = links.create_link(get_session(), contract_id, body["name"], body["email"],
+                                    current_actor(), request.remote_addr,
+                                    lifetime=timedelta(days=body["days"]))
+    url = url_for("signing_pages.sign_page", token=token, _external=True)
+    return SigningLinkSchema().dump({"url": url, "expires_at": link.expires_at}), 201
+
+
 @bp.post("/contracts/<int:contract_id>/sign")
 @token_required
 def sign(contract_id):
-    pkcs12 = None
-    if request.mimetype == "multipart/form-data":
-        body = SignContractSchema().load(request.form.to_dict())
-        pkcs12 = _upload("file", "the signer's PKCS#12").read() if "file" in request.files else None
-    else:
-        body = SignContractSchema().load(json_body())
-    contract = service.sign_as_customer(get_session(), contract_id, body["name"], body["email"],
-                                        current_actor(), request.remote_addr, pkcs12=pkcs12,
-                                        passphrase=body["passphrase"])
+    if request.mimetype != "multipart/form-data":
+        message = ("staff can no longer sign for the customer: send the customer's signer a signing "
+                   f"link (POST /api/contracts/{contract_id}/signing-links), or upload the PDF the "
+                   "customer signed as the multipart part 'file'")
+        raise InvalidInput(message, [{"message": message, "field": "file"}])
+    upload = _upload("file", "the PDF the customer signed")
+    contract = customer.record_signed_pdf(get_session(), contract_id, upload.read(), current_actor(),
+                                          request.remote_addr, file_name=upload.filename or "signed.pdf")
     return ContractDetailSchema().dump(contract)
 
 

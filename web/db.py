@@ -16,13 +16,21 @@ def get_session() -> Session:
     return g.db_session
 
 
+def keep_changes() -> None:
+    """Commit this request's changes although it answers an error.
+
+    For what must outlive a refusal: the audit event of a used or expired signing link.
+    """
+    g.keep_changes = True
+
+
 def init_app(app: Flask) -> None:
     """Commit after successful requests; roll back and close after every request."""
 
     @app.after_request
     def commit(response):
         session = g.get("db_session")
-        if session is not None and response.status_code < 400:
+        if session is not None and (response.status_code < 400 or g.get("keep_changes")):
             session.commit()
         return response
 

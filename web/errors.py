@@ -14,11 +14,11 @@ from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from core.errors import (Conflict, DomainError, Forbidden, InvalidInput, NotFound, ProcessError,
-                           TooLarge, Unauthorized)
+from core.errors import (Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound,
+                         ProcessError, TooLarge, Unauthorized)
 
 STATUS = {NotFound: 404, Conflict: 409, Forbidden: 403, Unauthorized: 401, InvalidInput: 422,
-          TooLarge: 413, ProcessError: 422}
+          TooLarge: 413, ProcessError: 422, Gone: 410}
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def page_error(status: int, problems: list[dict]):
 
 
 TITLES = {400: "The request was not understood", 401: "Please log in", 403: "Not allowed",
-          404: "Not found", 405: "Not allowed", 409: "Already changed",
+          404: "Not found", 405: "Not allowed", 409: "Already changed", 410: "No longer available",
           413: "Too large", 422: "Cannot do that", 500: "Something went wrong"}
 
 

@@ -105,6 +105,11 @@ ACTIONS = {
     "contract.drafted": "Contract drafted", "contract.rendered": "Contract rendered",
     "contract.sealed": "Contract sealed", "contract.signed": "Contract signed",
     "contract.completed": "Contract completed", "contract.viewed": "Contract viewed",
+    "contract.link_created": "Signing link created", "contract.link_opened": "Signing link opened",
+    "contract.link_expired": "Expired signing link refused",
+    "contract.link_refused": "Used or withdrawn signing link refused",
+    "contract.link_revoked": "Signing link withdrawn", "contract.superseded": "Contract superseded",
+    "contract.supersedes": "Contract redrafted",
 }
 
 

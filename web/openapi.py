@@ -122,14 +122,18 @@ PATHS = {
         "post": _op("Draft the deal's contract from its data and seal it (admins, group legal)",
                     {"201": _json("ContractDetail")}, params=[_path_param("id", "integer")]),
     },
+    "/api/contracts/{id}/signing-links": {
+        "post": _op("Make a personal one-time signing link for the customer's signer (groups legal, "
+                    "sales); the URL is shown once", {"201": _json("SigningLink")},
+                    params=[_path_param("id", "integer")],
+                    body={"application/json": {"schema": "SigningLinkRequest"}}),
+    },
     "/api/contracts/{id}/sign": {
-        "post": _op("Sign for the customer, then complete (certificate of completion, B-LTA)",
+        "post": _op("Record the customer's signature made elsewhere: upload the signed PDF, the stored "
+                    "sealed revision plus the customer's signature; then complete (group legal)",
                     {"200": _json("ContractDetail")}, params=[_path_param("id", "integer")],
-                    body={"application/json": {"schema": "SignContract"},
-                          "multipart/form-data": {"schema": {"type": "object", "properties": {
-                              "name": {"type": "string"}, "email": {"type": "string"},
-                              "file": {"type": "string", "format": "binary"},
-                              "passphrase": {"type": "string"}}}}}),
+                    body={"multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}}}}}),
     },
     "/api/signing/company-certificate": {
         "post": _op("Make a PKCS#12 from a real CA the company's seal (admins)",
@@ -158,8 +162,8 @@ def build_spec() -> dict:
                                         "(`flask --app app token create NAME`)."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Definition", "Deployment", "Task", "TaskSummary", "InstanceDetail", "StartInstance",
-                 "CompleteTask", "SetVariables", "Contract", "ContractDetail", "DraftContract", "SignContract",
-                 "Verification", "Certificate", "Revocation"):
+                 "CompleteTask", "SetVariables", "Contract", "ContractDetail", "DraftContract",
+                 "SigningLinkRequest", "SigningLink", "Verification", "Certificate", "Revocation"):
         module = schemas if hasattr(schemas, f"{name}Schema") else contract_schemas
         spec.components.schema(name, schema=getattr(module, f"{name}Schema"))
     for path, operations in PATHS.items():

@@ -29,6 +29,7 @@ declare_permissions(bp, {
     "complete": "tasks.work",
     "instance": "instances.read", "retry": "instances.repair", "draft_contract": "contracts.draft",
     "contract_list": "contracts.read", "contract": "contracts.read", "contract_pdf": "contracts.read",
+    "send_contract": "contracts.send",
     "verify_form": "contracts.verify", "verify_upload": "contracts.verify",
     "pipeline": "reports.read",
     "processes": "processes.read", "process": "processes.read", "definition_xml": "processes.read",

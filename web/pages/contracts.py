@@ -1,10 +1,11 @@
 """The contract archive: search, a contract with its PDF, signatures, audit trail and downloads,
-and a page that verifies any uploaded PDF."""
+a signing link for the customer's signer, and a page that verifies any uploaded PDF."""
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, render_template, request, url_for
 from werkzeug.utils import secure_filename
 
+from signing import links
 from signing import service as contracts
 from signing.models import STATUSES
 
@@ -27,9 +28,28 @@ def contract_list():
 @bp.get("/contracts/<int:contract_id>")
 @login_required
 def contract(contract_id):
+    return _contract_page(contract_id)
+
+
+@bp.post("/contracts/<int:contract_id>/signing-links")
+@login_required
+def send_contract(contract_id):
+    link, token = links.create_link(get_session(), contract_id, request.form.get("name", ""),
+                                    request.form.get("email", ""), page_actor(), request.remote_addr)
+    # Shown in this answer only: the token is not stored, so it is never shown again.
+    new_link = {"url": url_for("signing_pages.sign_page", token=token, _external=True),
+                "expires_at": link.expires_at, "signer": f"{link.signer_name} <{link.signer_email}>"}
+    return _contract_page(contract_id, new_link=new_link)
+
+
+def _contract_page(contract_id: int, new_link: dict | None = None):
     found = contracts.get_contract(get_session(), contract_id, actor=page_actor())
     report = contracts.verify_contract(get_session(), contract_id, actor=page_actor())
-    return render_template("contract.html", contract=found, report=report)
+    signer = next((p for p in found.data.get("parties", []) if p.get("role") == "customer"), {})
+    may_send = (found.status == "sealed" and found.superseded_by_id is None
+                and page_actor().can("contracts.send"))
+    return render_template("contract.html", contract=found, report=report, new_link=new_link,
+                           may_send=may_send, signer=signer)
 
 
 @bp.get("/contracts/<int:contract_id>/pdf")
