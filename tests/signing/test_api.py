@@ -32,10 +32,10 @@ def test_draft_seal_sign_download_and_verify(api, app, data_dir):
     path = f"/api/contracts/{contract['id']}"
     assert api["alice"].post(f"{path}/seal").status_code == 403
     assert api["carol"].post(f"{path}/seal").get_json()["status"] == "sealed"
-    link = send_link(api["alice"], contract["id"])
+    link = send_link(api["carol"], contract["id"])
     sign(app.test_client(), link["url"])
 
-    shown = api["bob"].get(path).get_json()
+    shown = api["admin"].get(path).get_json()
     assert shown["status"] == "completed" and shown["sha256"] == shown["revisions"][-1]["sha256"]
     assert [(s["role"], s["signer"], s["level"]) for s in shown["signatures"]] == [
         ("company", "示例科技有限公司", "B-LTA"), ("customer", "张三", "B-LTA"),
@@ -44,27 +44,27 @@ def test_draft_seal_sign_download_and_verify(api, app, data_dir):
     assert [e["action"] for e in shown["events"]] == ["drafted", "rendered", "sealed", "link_created",
                                                       "link_opened", "signed", "completed"]
 
-    pdf = api["bob"].get(f"{path}/pdf")
+    pdf = api["admin"].get(f"{path}/pdf")
     assert (pdf.status_code, pdf.mimetype) == (200, "application/pdf")
     assert hashlib.sha256(pdf.data).hexdigest() == shown["sha256"] == pdf.headers["ETag"].strip('"')
-    first = api["bob"].get(f"{path}/pdf?revision=1")
+    first = api["admin"].get(f"{path}/pdf?revision=1")
     assert pdf.data.startswith(first.data) and len(first.data) < len(pdf.data)
 
-    verdict = api["bob"].get(f"{path}/verify").get_json()
+    verdict = api["admin"].get(f"{path}/verify").get_json()
     assert (verdict["intact"], verdict["trusted"], verdict["modified_after_signing"]) == (True, True, False)
-    uploaded = multipart(api["bob"], "/api/contracts/verify", 200, file=(io.BytesIO(pdf.data), "c.pdf"))
+    uploaded = multipart(api["admin"], "/api/contracts/verify", 200, file=(io.BytesIO(pdf.data), "c.pdf"))
     assert (uploaded["intact"], uploaded["trusted"], uploaded["sha256"]) == (True, True, shown["sha256"])
     assert [s["level"] for s in uploaded["signatures"]] == ["B-LTA"] * 3
 
-    assert api["bob"].get("/api/contracts?status=completed&customer=星河").get_json()[0]["id"] == contract["id"]
-    viewed = [e for e in api["bob"].get(path).get_json()["events"] if e["action"] == "viewed"]
-    assert len(viewed) == 2 and viewed[0]["actor"] == "bob" and viewed[0]["ip"]
+    assert api["admin"].get("/api/contracts?status=completed&customer=星河").get_json()[0]["id"] == contract["id"]
+    viewed = [e for e in api["admin"].get(path).get_json()["events"] if e["action"] == "viewed"]
+    assert len(viewed) == 2 and viewed[0]["actor"] == "admin" and viewed[0]["ip"]
 
     serial = shown["signatures"][1]["serial"]
     assert api["alice"].post("/api/signing/revocations", json={"serial": serial}).status_code == 403
     revoked = api["admin"].post("/api/signing/revocations", json={"serial": serial, "reason": "key_compromise"})
     assert revoked.status_code == 200, revoked.get_json()
-    verdict = api["bob"].get(f"{path}/verify").get_json()
+    verdict = api["admin"].get(f"{path}/verify").get_json()
     assert (verdict["intact"], verdict["trusted"]) == (True, False)
     assert "revoked" in verdict["problems"][0] and "key compromise" in verdict["problems"][0]
 
@@ -94,7 +94,7 @@ def test_contract_routes_answer_errors_in_json(api, app, data_dir, monkeypatch):
 def test_a_customer_signs_with_a_pkcs12_of_their_own(api, app, data_dir, external_ca):
     contract = draft(api["carol"], clauses=SHORT)
     api["carol"].post(f"/api/contracts/{contract['id']}/seal")
-    url = send_link(api["alice"], contract["id"], name="李四", email="li.si@example.cn")["url"]
+    url = send_link(api["carol"], contract["id"], name="李四", email="li.si@example.cn")["url"]
     browser = app.test_client()
     p12 = personal_pkcs12(external_ca, "correct horse")
     own = lambda data, passphrase, expect=303: sign(  # noqa: E731
@@ -110,7 +110,7 @@ def test_a_customer_signs_with_a_pkcs12_of_their_own(api, app, data_dir, externa
     multipart(api["alice"], "/api/signing/trust-roots", 403, file=root())
     multipart(api["admin"], "/api/signing/trust-roots", 201, file=root())
     own(p12, "correct horse", 200)
-    signed = api["alice"].get(f"/api/contracts/{contract['id']}").get_json()
+    signed = api["carol"].get(f"/api/contracts/{contract['id']}").get_json()
     assert signed["status"] == "completed"
     assert [(s["role"], s["signer"]) for s in signed["signatures"]][1] == ("customer", "李四")
     assert signed["events"][-2]["detail"]["imported"] is True

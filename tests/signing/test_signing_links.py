@@ -33,12 +33,12 @@ def events(api, contract_id: int) -> list[dict]:
 
 def test_the_signer_signs_once_through_their_link(api, app, client, session, data_dir):
     contract = draft(api["carol"], clauses=SHORT)
-    send_link(api["alice"], contract["id"], expect=409)  # not sealed yet
+    send_link(api["carol"], contract["id"], expect=409)  # not sealed yet
     api["carol"].post(f"/api/contracts/{contract['id']}/seal")
     plain = Api(client, make_token(app, "plain", groups=()))
     send_link(plain, contract["id"], expect=403)
-    assert send_link(api["alice"], contract["id"], email="not-an-address", expect=422)
-    link = send_link(api["alice"], contract["id"])
+    assert send_link(api["carol"], contract["id"], email="not-an-address", expect=422)
+    link = send_link(api["carol"], contract["id"])
     expires = datetime.fromisoformat(link["expires_at"])
     assert timedelta(days=6, hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=7)
     token = link_path(link["url"]).rsplit("/", 1)[1]
@@ -59,7 +59,7 @@ def test_the_signer_signs_once_through_their_link(api, app, client, session, dat
     assert "type your name as it stands on the link" in open_page(signer, link["url"])
     assert contract["number"] in sign(signer, link["url"], " 张三 ").get_data(as_text=True)
 
-    shown = api["alice"].get(f"/api/contracts/{contract['id']}").get_json()
+    shown = api["carol"].get(f"/api/contracts/{contract['id']}").get_json()
     assert shown["status"] == "completed"
     assert [(s["role"], s["signer"]) for s in shown["signatures"]][1] == ("customer", "张三")
     again = sign(signer, link["url"], expect=410, page=page)
@@ -73,7 +73,7 @@ def test_the_signer_signs_once_through_their_link(api, app, client, session, dat
     for event in trail:
         by_action.setdefault(event["action"], []).append(event)
     created, = by_action["link_created"]
-    assert created["actor"] == "alice" and created["detail"]["signer"] == "张三 <zhang.san@example.cn>"
+    assert created["actor"] == "carol" and created["detail"]["signer"] == "张三 <zhang.san@example.cn>"
     opened = by_action["link_opened"][0]
     assert (opened["actor"], opened["ip"], opened["detail"]["user_agent"]) == (
         "张三 <zhang.san@example.cn>", IP, "SignerBrowser/1.0")
@@ -87,7 +87,7 @@ def test_the_signer_signs_once_through_their_link(api, app, client, session, dat
 
 def test_an_expired_link_is_refused_and_recorded(api, app, session, data_dir):
     contract = sealed_contract(api)
-    link = send_link(api["alice"], contract["id"], days=1)
+    link = send_link(api["carol"], contract["id"], days=1)
     signer = app.test_client()
     page = open_page(signer, link["url"])
     session.execute(update(SigningLink).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
@@ -112,7 +112,7 @@ def test_an_unknown_link_is_404_and_names_nothing(api, app, data_dir):
 
 def test_the_signing_form_needs_its_csrf_token(api, app, data_dir):
     contract = sealed_contract(api)
-    link = send_link(api["alice"], contract["id"])
+    link = send_link(api["carol"], contract["id"])
     signer = app.test_client()
     open_page(signer, link["url"])
     refused = signer.post(link_path(link["url"]), data={"name": "张三", "agree": "yes"})
@@ -125,7 +125,7 @@ def test_staff_send_a_link_from_the_contract_page(api, app, data_dir):
     contract = sealed_contract(api)
     browser = app.test_client()
     login = CSRF.search(browser.get("/login").get_data(as_text=True))[1]
-    browser.post("/login", data={"name": "alice", "password": "alice-pass-1", "csrf_token": login})
+    browser.post("/login", data={"name": "carol", "password": "carol-pass-1", "csrf_token": login})
     page = browser.get(f"/contracts/{contract['id']}").get_data(as_text=True)
     assert "send-form" in page and 'value="张伟"' in page  # the customer's representative
     made = browser.post(f"/contracts/{contract['id']}/signing-links",
@@ -186,7 +186,7 @@ def test_two_concurrent_posts_give_one_signature(live_app, data_dir):
     legal, sales = Api(client, tokens["lee"]), Api(client, tokens["sam"])
     contract = draft(legal, clauses=SHORT)
     legal.post(f"/api/contracts/{contract['id']}/seal")
-    url = send_link(sales, contract["id"])["url"]
+    url = send_link(legal, contract["id"])["url"]
     browsers = [live_app.test_client() for _ in range(2)]
     pages = [open_page(browser, url) for browser in browsers]
     statuses, start = [], threading.Barrier(2)
