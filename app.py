@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import api, cli, db, errors, openapi
     from web import contracts
     from web import crm
+    from web import audit as audit_routes
     from web import i18n, pages
     db.init_app(app)
     errors.register_error_handlers(app)
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(contracts.bp)
     app.register_blueprint(crm.bp)
+    app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)
     i18n.init_app(app)
     cli.register_commands(app)

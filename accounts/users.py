@@ -30,8 +30,8 @@ def create_user(session: Session, name: str, password: str, *, role: str = "memb
                 groups=[ensure_group(session, g) for g in groups])
     session.add(user)
     session.flush()
-    record(session, "user.created", actor=None, detail={"user": user.name, "role": role,
-                                                       "groups": sorted(groups)})
+    record(session, "user.created", actor=None, object_id=user.id,
+           detail={"user": user.name, "role": role, "groups": sorted(groups)})
     return user
 
 
@@ -78,7 +78,8 @@ class LockedOut(Unauthorized):
         self.until = until
 
 
-def login(session: Session, name: str, password: str, now: datetime | None = None) -> User:
+def login(session: Session, name: str, password: str, now: datetime | None = None, *,
+          ip: str | None = None) -> User:
     """Check a login form's name and password, counting wrong passwords towards a lockout.
 
     After MAX_FAILED_LOGINS wrong passwords in a row the account is locked for
@@ -93,19 +94,23 @@ def login(session: Session, name: str, password: str, now: datetime | None = Non
     now = now or utcnow()
     user = find_user(session, name.strip()) if name else None
     if user is None:
+        record(session, "user.login_failed", actor=None, ip=ip, detail={"user": (name or "")[:80]})
         raise Unauthorized("wrong user name or password")
     if user.locked_until is not None and user.locked_until > now:
+        record(session, "user.login_failed", actor=None, object_id=user.id, ip=ip,
+               detail={"user": user.name, "locked": True})
         raise LockedOut(user.locked_until)
     if not user.is_active or not check_password_hash(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
+        record(session, "user.login_failed", actor=None, object_id=user.id, ip=ip, detail={"user": user.name})
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.failed_logins, user.locked_until = 0, now + LOCKOUT
-            record(session, "user.locked", actor=None,
+            record(session, "user.locked", actor=None, object_id=user.id, ip=ip,
                    detail={"user": user.name, "until": user.locked_until.isoformat()})
         session.flush()
         raise Unauthorized("wrong user name or password")
     user.failed_logins, user.locked_until = 0, None
-    record(session, "user.logged_in", actor=user, detail={"user": user.name})
+    record(session, "user.logged_in", actor=user, object_id=user.id, ip=ip, detail={"user": user.name})
     session.flush()
     return user
 
@@ -123,7 +128,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
         raise InvalidInput("the password needs at least 8 characters",
                            [{"message": "at least 8 characters", "field": "new_password"}])
     user.password_hash = generate_password_hash(new)
-    record(session, "user.password_changed", actor=user, detail={"user": user.name})
+    record(session, "user.password_changed", actor=user, object_id=user.id, detail={"user": user.name})
     session.flush()
     return user
 

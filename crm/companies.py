@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
+from core.audit import changes_of, record
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput
 
@@ -42,7 +43,7 @@ def list_companies(session: Session, *, name_contains: str | None = None,
 
 
 def create_company(session: Session, *, name: str, parent_id: int | None = None,
-                   industry: str | None = None, city: str | None = None) -> Company:
+                   industry: str | None = None, city: str | None = None, actor=None) -> Company:
     """Add a company, optionally as a subsidiary of `parent_id`."""
     if find_company_by_name(session, name) is not None:
         raise Conflict(f"a company called {name!r} exists already")
@@ -51,10 +52,17 @@ def create_company(session: Session, *, name: str, parent_id: int | None = None,
     company = Company(name=name, parent_id=parent_id, industry=industry, city=city)
     session.add(company)
     session.flush()
+    record(session, "company.created", actor=actor, object_type="company", object_id=company.id,
+           changes={field: [None, value] for field, value in (("name", name), ("parent_id", parent_id),
+                                                              ("industry", industry), ("city", city))
+                    if value is not None})
     return company
 
 
-def update_company(session: Session, company_id: int, changes: dict) -> Company:
+COMPANY_FIELDS = ("name", "parent_id", "industry", "city")
+
+
+def update_company(session: Session, company_id: int, changes: dict, *, actor=None) -> Company:
     """Change a company's name, parent, industry or city; refuse a parent inside its own group."""
     company = get_company(session, company_id)
     if "name" in changes and changes["name"] != company.name:
@@ -66,10 +74,13 @@ def update_company(session: Session, company_id: int, changes: dict) -> Company:
             raise InvalidInput("a company cannot belong to itself or to one of its subsidiaries",
                                [{"message": "is this company or one of its subsidiaries",
                                  "field": "parent_id"}])
-    for name in ("name", "parent_id", "industry", "city"):
-        if name in changes:
-            setattr(company, name, changes[name])
+    changed = changes_of(company, COMPANY_FIELDS, changes)
+    for name, (_, after) in changed.items():
+        setattr(company, name, after)
     session.flush()
+    if changed:
+        record(session, "company.renamed" if "name" in changed else "company.changed", actor=actor,
+               object_type="company", object_id=company.id, changes=changed)
     session.expire(company, ["parent"])
     return company
 
@@ -168,7 +179,7 @@ def resolve_company(session: Session, company_id, name) -> Company | None:
 # --- contacts -------------------------------------------------------------------------------
 
 def create_contact(session: Session, *, company_id: int, name: str, title: str | None = None,
-                   email: str | None = None, phone: str | None = None) -> Contact:
+                   email: str | None = None, phone: str | None = None, actor=None) -> Contact:
     """Add a person at a company."""
     if session.get(Company, company_id) is None:
         raise InvalidInput(f"no company {company_id}", [{"message": f"no company {company_id}",
@@ -176,6 +187,10 @@ def create_contact(session: Session, *, company_id: int, name: str, title: str |
     contact = Contact(company_id=company_id, name=name, title=title, email=email, phone=phone)
     session.add(contact)
     session.flush()
+    record(session, "contact.created", actor=actor, object_type="contact", object_id=contact.id,
+           changes={field: [None, value] for field, value in (("company_id", company_id), ("name", name),
+                                                              ("title", title), ("email", email),
+                                                              ("phone", phone)) if value is not None})
     return contact
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import accounts
 from engine import instances
+from core.audit import record
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput, NotFound
 from accounts.models import User
@@ -77,7 +78,7 @@ def list_opportunities(session: Session, *, outcome: str | None = None, stage: s
 
 def add_committee_member(session: Session, opportunity_id: int, *, contact_id: int, role: str,
                          influence: float, attitude: str = "neutral",
-                         note: str | None = None) -> CommitteeMember:
+                         note: str | None = None, actor=None) -> CommitteeMember:
     """Put a contact on a deal's decision committee with a role, influence and attitude."""
     get_opportunity(session, opportunity_id)
     if session.get(Contact, contact_id) is None:
@@ -92,6 +93,9 @@ def add_committee_member(session: Session, opportunity_id: int, *, contact_id: i
             session.add(member)
     except IntegrityError as exc:  # added meanwhile by someone else
         raise Conflict(f"contact {contact_id} is on the committee already") from exc
+    record(session, "committee_member.added", actor=actor, object_type="committee_member",
+           object_id=member.id, detail={"opportunity_id": opportunity_id},
+           changes={field: [None, getattr(member, field)] for field in _MEMBER_FIELDS})
     return member
 
 
@@ -108,10 +112,16 @@ def list_committee(session: Session, opportunity_id: int) -> list[CommitteeMembe
                                 .order_by(CommitteeMember.influence.desc(), CommitteeMember.id)))
 
 
-def remove_committee_member(session: Session, opportunity_id: int, member_id: int) -> None:
+_MEMBER_FIELDS = ("contact_id", "role", "influence", "attitude", "note")
+
+
+def remove_committee_member(session: Session, opportunity_id: int, member_id: int, *, actor=None) -> None:
     """Take a member off a deal's decision committee."""
     member = session.get(CommitteeMember, member_id)
     if member is None or member.opportunity_id != opportunity_id:
         raise NotFound(f"no committee member {member_id} on opportunity {opportunity_id}")
+    before = {field: [getattr(member, field), None] for field in _MEMBER_FIELDS}
     session.delete(member)
     session.flush()
+    record(session, "committee_member.removed", actor=actor, object_type="committee_member",
+           object_id=member_id, detail={"opportunity_id": opportunity_id}, changes=before)

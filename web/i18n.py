@@ -104,6 +104,11 @@ ACTIONS = {
     "contract.drafted": "Contract drafted", "contract.rendered": "Contract rendered",
     "contract.sealed": "Contract sealed", "contract.signed": "Contract signed",
     "contract.completed": "Contract completed", "contract.viewed": "Contract viewed",
+    "company.created": "Company created", "company.renamed": "Company renamed",
+    "company.changed": "Company changed", "contact.created": "Contact created",
+    "committee_member.added": "Committee member added",
+    "committee_member.removed": "Committee member removed",
+    "user.logged_in": "Logged in", "user.login_failed": "Login failed",
 }
 
 

@@ -23,7 +23,8 @@ def login():
 def login_submit():
     name, next_url = request.form.get("name", ""), request.form.get("next", "")
     try:
-        user = accounts.login(get_session(), name, request.form.get("password", ""))
+        user = accounts.login(get_session(), name, request.form.get("password", ""),
+                              ip=request.remote_addr)
     except accounts.LockedOut as exc:
         error = _("Too many failed logins. Try again after {time}.",
                   time=i18n.format_time(exc.until))
