@@ -19,7 +19,7 @@ from .db import Base, UTCDateTime, utcnow
 # What an entry is about, when it is about one record.
 OBJECT_TYPES = ("company", "contact", "opportunity", "committee_member", "user", "token", "contract",
                 "instance", "task", "definition", "permission", "tender", "timer")
-# session.info key: ids of the audit rows this transaction wrote, chained when it commits.
+# session.info key: {id: (savepoint, values)} of the audit rows this transaction wrote, chained at commit.
 PENDING = "audit_pending_ids"
 MAX_PAGE = 500
 
@@ -78,12 +78,14 @@ def record(session: Session, action: str, *, actor=None, instance_id: int | None
     names ("user.created" is about a user). `ip` defaults to the actor's.
     """
     object_type, object_id = _object_of(action, object_type, object_id, instance_id, task_id)
-    result = session.connection().execute(_ADD_ENTRY, {
-        "at": utcnow(), "action": action, "actor_id": getattr(actor, "id", None),
-        "instance_id": instance_id, "task_id": task_id, "element_id": element_id,
-        "detail": detail or {}, "ip": ip or getattr(actor, "ip", None), "object_type": object_type,
-        "object_id": None if object_id is None else str(object_id)[:64], "changes": changes})
-    session.info.setdefault(PENDING, []).append(result.inserted_primary_key[0])
+    values = {"at": utcnow(), "action": action, "actor_id": getattr(actor, "id", None),
+              "instance_id": instance_id, "task_id": task_id, "element_id": element_id,
+              "detail": detail or {}, "ip": ip or getattr(actor, "ip", None), "object_type": object_type,
+              "object_id": None if object_id is None else str(object_id)[:64], "changes": changes}
+    result = session.connection().execute(_ADD_ENTRY, values)
+    # Kept for the seal at commit, with the savepoint it was written in (if it is rolled back, so is the row).
+    session.info.setdefault(PENDING, {})[result.inserted_primary_key[0]] = (
+        session.get_nested_transaction(), values)
 
 
 def _object_of(action, object_type, object_id, instance_id, task_id):

@@ -27,45 +27,90 @@ _entries, _head = AuditEntry.__table__, AuditChainHead.__table__
 _CONTENT = (_entries.c.id, _entries.c.at, _entries.c.actor_id, _entries.c.action, _entries.c.ip,
             _entries.c.object_type, _entries.c.object_id, _entries.c.instance_id, _entries.c.task_id,
             _entries.c.element_id, _entries.c.detail, _entries.c.changes)
+# Built once: constructing a statement per commit costs more than running it on SQLite.
+_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
+_PENDING_ROWS = (select(*_CONTENT).where(_entries.c.id.in_(bindparam("ids", expanding=True)))
+                 .order_by(_entries.c.id))
+_UNSEAL = (update(_entries).where(_entries.c.id.in_(bindparam("ids", expanding=True)))
+           .values(chain_seq=None, prev_hash=None, row_hash=None))
+_MOVE_HEAD = update(_head).where(_head.c.id == HEAD_ID).values(seq=bindparam("seq"), hash=bindparam("hash"))
 _SEAL = (update(_entries).where(_entries.c.id == bindparam("entry_id"))
          .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), row_hash=bindparam("hash")))
 
 
 def entry_hash(prev_hash: str, seq: int, row) -> str:
-    """Return the hash of an entry: SHA-256 of the previous hash and the entry's canonical JSON."""
-    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=timezone.utc)
-    content = {"seq": seq, "at": at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
-               "actor_id": row.actor_id, "action": row.action, "ip": row.ip,
-               "object_type": row.object_type, "object_id": row.object_id,
-               "instance_id": row.instance_id, "task_id": row.task_id, "element_id": row.element_id,
-               "detail": row.detail, "changes": row.changes}
+    """Return the hash of an entry: SHA-256 of the previous hash and the entry's canonical JSON.
+
+    `row` maps the content columns to their values as the database gives them back.
+    """
+    at = row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=timezone.utc)
+    content = {name: row[name] for name in _HASHED}
+    content.update(seq=seq, at=at.astimezone(timezone.utc).isoformat(timespec="microseconds"))
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
+_HASHED = ("actor_id", "action", "ip", "object_type", "object_id", "instance_id", "task_id", "element_id",
+           "detail", "changes")
+
+
+def _as_stored(values: dict) -> dict:
+    # What a JSON column gives back: string keys, lists for tuples, and so on.
+    return {**values, "detail": json.loads(json.dumps(values["detail"])),
+            "changes": json.loads(json.dumps(values["changes"]))}
+
+
 @event.listens_for(Session, "before_commit")
 def seal_pending(session: Session) -> None:
-    """Chain the audit rows this transaction wrote, just before it commits."""
+    """Chain the audit rows this transaction wrote, just before it commits.
+
+    The hashes are made from the values `record` wrote, without reading the rows back;
+    should a row be gone all the same, the rows are read and sealed again.
+    """
     if not session.info.get(PENDING) or session.in_nested_transaction():
         return
     session.flush()  # nothing but COMMIT may follow the head lock, or writers could deadlock on it
-    pending = sorted(set(session.info.pop(PENDING)))
+    pending = session.info.pop(PENDING)
     connection = session.connection()
-    seq, prev = connection.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID)
-                                   .with_for_update()).one()
-    seals = []
-    for start in range(0, len(pending), _CHUNK):
-        rows = connection.execute(select(*_CONTENT).where(_entries.c.id.in_(pending[start:start + _CHUNK]),
-                                                          _entries.c.chain_seq.is_(None))
-                                  .order_by(_entries.c.id))
-        for row in rows:  # rows of a savepoint rolled back since are simply not there
-            seq += 1
-            row_hash = entry_hash(prev, seq, row)
-            seals.append({"entry_id": row.id, "seq": seq, "prev": prev, "hash": row_hash})
-            prev = row_hash
+    head = connection.execute(_LOCK_HEAD).one()
+    seals, last = _seals(head, ((entry_id, _as_stored(values)) for entry_id, (_, values)
+                                in sorted(pending.items())))
+    if connection.execute(_SEAL, seals).rowcount != len(seals):
+        connection.execute(_UNSEAL, {"ids": sorted(pending)})
+        rows = [(row.id, row._mapping) for start in range(0, len(pending), _CHUNK)
+                for row in connection.execute(_PENDING_ROWS, {"ids": sorted(pending)[start:start + _CHUNK]})]
+        seals, last = _seals(head, rows)
+        if seals:
+            connection.execute(_SEAL, seals)
     if seals:
-        connection.execute(_SEAL, seals)
-        connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=seq, hash=prev))
+        connection.execute(_MOVE_HEAD, {"seq": last[0], "hash": last[1]})
+
+
+def _seals(head, rows):
+    seq, prev = head
+    seals = []
+    for entry_id, content in rows:
+        seq += 1
+        row_hash = entry_hash(prev, seq, content)
+        seals.append({"entry_id": entry_id, "seq": seq, "prev": prev, "hash": row_hash})
+        prev = row_hash
+    return seals, (seq, prev)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    pending = session.info.get(PENDING)
+    if pending and previous_transaction.nested:
+        for entry_id in [i for i, (savepoint, _) in pending.items() if _within(savepoint, previous_transaction)]:
+            del pending[entry_id]
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -125,7 +170,7 @@ def _break_at(session: Session, row, expected_seq: int, prev: str) -> str | None
         return f"the entries before it ({missing}) were removed"
     if row.prev_hash != prev:
         return "its prev_hash is not the hash of the entry before it: entries were reordered or replaced"
-    if entry_hash(prev, row.chain_seq, row) != row.row_hash:
+    if entry_hash(prev, row.chain_seq, row._mapping) != row.row_hash:
         owner = _seq_whose_content_this_is(session, row)
         if owner is not None:
             return f"its content is that of entry seq {owner}: the two were swapped"
@@ -139,7 +184,7 @@ def _seq_whose_content_this_is(session: Session, moved) -> int | None:
     rows = session.execute(others.execution_options(yield_per=1000))
     try:
         for other in rows:
-            if other.prev_hash and entry_hash(other.prev_hash, other.chain_seq, moved) == other.row_hash:
+            if other.prev_hash and entry_hash(other.prev_hash, other.chain_seq, moved._mapping) == other.row_hash:
                 return other.chain_seq
     finally:
         rows.close()
@@ -151,7 +196,7 @@ def _unchained(session: Session, count: int) -> VerifyResult:
     stray = select(_entries.c.id).where(_entries.c.chain_seq.is_(None)).order_by(_entries.c.id)
     pending = session.info.get(PENDING)
     if pending:
-        stray = stray.where(_entries.c.id.not_in(pending))
+        stray = stray.where(_entries.c.id.not_in(sorted(pending)))
     found = session.scalar(stray.limit(1))
     if found is not None:
         return VerifyResult(count, "it is not in the chain: written around the audit log", None, found)

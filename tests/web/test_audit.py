@@ -274,3 +274,18 @@ def test_an_upgraded_database_chains_its_old_entries(tmp_path, backend):
         if backend == "postgresql":
             drop_postgres_database(url)
     assert (result.is_intact, result.entries, seqs) == (True, 2, [1, 2]), str(result)
+
+
+def test_rows_of_a_rolled_back_savepoint_or_gone_before_commit_leave_no_gap(session):
+    audit.record(session, "company.created", object_id=1)
+    nested = session.begin_nested()
+    audit.record(session, "company.created", object_id=2)
+    nested.rollback()
+    audit.record(session, "company.created", object_id=3)
+    gone = session.execute(select(func.max(_entries.c.id))).scalar()
+    audit.record(session, "company.created", object_id=4)
+    session.execute(delete(_entries).where(_entries.c.id == gone))  # as an ON DELETE CASCADE would
+    session.commit()
+    assert [(r.chain_seq, r.object_id) for r in chained(session)] == [(1, "1"), (2, "4")]
+    result = audit.verify_chain(session)
+    assert (result.is_intact, result.entries) == (True, 2), str(result)
