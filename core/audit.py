@@ -22,6 +22,7 @@ OBJECT_TYPES = ("company", "contact", "opportunity", "committee_member", "user",
 # session.info key: {id: (savepoint, values)} of the audit rows this transaction wrote, chained at commit.
 PENDING = "audit_pending_ids"
 MAX_PAGE = 500
+GENESIS_HASH = "0" * 64  # the prev_hash of the first entry, and the head's hash of an empty log
 
 
 class AuditEntry(Base):
@@ -182,4 +183,10 @@ def _safe_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-from .audit_chain import GENESIS_HASH, VerifyResult, seal_pending, verify_chain  # noqa: E402,F401
+def verify_chain(session: Session):
+    """Walk the chain in order; return a VerifyResult naming the first entry altered, removed or reordered."""
+    return audit_chain.verify_chain(session)
+
+
+# Last, and the module only: core.audit_chain imports this one, and registers the seal at commit.
+from . import audit_chain  # noqa: E402

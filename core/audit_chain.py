@@ -17,9 +17,8 @@ from datetime import timezone
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
-from .audit import PENDING, AuditChainHead, AuditEntry
+from .audit import GENESIS_HASH, PENDING, AuditChainHead, AuditEntry
 
-GENESIS_HASH = "0" * 64
 HEAD_ID = 1
 _CHUNK = 500  # ids per IN list
 
@@ -56,8 +55,8 @@ _HASHED = ("actor_id", "action", "ip", "object_type", "object_id", "instance_id"
 
 def _as_stored(values: dict) -> dict:
     # What a JSON column gives back: string keys, lists for tuples, and so on.
-    return {**values, "detail": json.loads(json.dumps(values["detail"])),
-            "changes": json.loads(json.dumps(values["changes"]))}
+    detail, changes = json.loads(json.dumps([values["detail"], values["changes"]]))
+    return {**values, "detail": detail, "changes": changes}
 
 
 @event.listens_for(Session, "before_commit")
@@ -101,7 +100,8 @@ def _seals(head, rows):
 def _forget_rolled_back(session: Session, previous_transaction) -> None:
     pending = session.info.get(PENDING)
     if pending and previous_transaction.nested:
-        for entry_id in [i for i, (savepoint, _) in pending.items() if _within(savepoint, previous_transaction)]:
+        gone = [i for i, (savepoint, _) in pending.items() if _within(savepoint, previous_transaction)]
+        for entry_id in gone:
             del pending[entry_id]
 
 
@@ -181,10 +181,10 @@ def _break_at(session: Session, row, expected_seq: int, prev: str) -> str | None
 def _seq_whose_content_this_is(session: Session, moved) -> int | None:
     others = select(_entries.c.chain_seq, _entries.c.prev_hash, _entries.c.row_hash) \
         .where(_entries.c.chain_seq.is_not(None), _entries.c.id != moved.id)
-    rows = session.execute(others.execution_options(yield_per=1000))
+    content, rows = moved._mapping, session.execute(others.execution_options(yield_per=1000))
     try:
         for other in rows:
-            if other.prev_hash and entry_hash(other.prev_hash, other.chain_seq, moved._mapping) == other.row_hash:
+            if other.prev_hash and entry_hash(other.prev_hash, other.chain_seq, content) == other.row_hash:
                 return other.chain_seq
     finally:
         rows.close()
