@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import api, cli, db, errors, openapi
     from web import contracts
     from web import crm
+    from web import audit as audit_routes
     from web import i18n, pages, signing_pages
     from web import security, tokens
     security.init_app(app)
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(contracts.bp)
     app.register_blueprint(crm.bp)
+    app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(signing_pages.bp)

@@ -44,8 +44,8 @@ def create_user(session: Session, name: str, password: str | None, *, role: str 
                 role=role, groups=[ensure_group(session, g) for g in groups], is_service=service)
     session.add(user)
     session.flush()
-    record(session, "user.created", actor=None, detail={"user": user.name, "role": role,
-                                                       "groups": sorted(groups), "service": service})
+    record(session, "user.created", actor=None, object_id=user.id,
+           detail={"user": user.name, "role": role, "groups": sorted(groups), "service": service})
     return user
 
 
@@ -112,11 +112,12 @@ def login(session: Session, name: str, password: str, *, ip: str | None = None,
     user = find_user(session, name) if name else None
     if not _password_matches(user, password) or not user.is_active:
         throttle.note_failure(session, name, ip, now)
-        record(session, "user.login_failed", actor=None, detail={"user": name[:80], "ip": ip})
+        record(session, "user.login_failed", actor=None, object_id=getattr(user, "id", None), ip=ip,
+               detail={"user": name[:80]})
         session.flush()
         raise Unauthorized(WRONG_LOGIN)
     throttle.note_success(session, name, ip)
-    record(session, "user.logged_in", actor=user, detail={"user": user.name, "ip": ip})
+    record(session, "user.logged_in", actor=user, object_id=user.id, ip=ip, detail={"user": user.name})
     session.flush()
     return user
 
@@ -181,7 +182,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
                            [{"message": "at least 8 characters", "field": "new_password"}])
     user.password_hash = generate_password_hash(new)
     end_sessions(session, user)
-    record(session, "user.password_changed", actor=user, detail={"user": user.name})
+    record(session, "user.password_changed", actor=user, object_id=user.id, detail={"user": user.name})
     return user
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor
+from core.audit import changes_of, record
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput
 
@@ -59,7 +60,14 @@ def create_company(session: Session, *, name: str, parent_id: int | None = None,
                       owner_id=getattr(actor, "id", None))
     session.add(company)
     session.flush()
+    record(session, "company.created", actor=actor, object_type="company", object_id=company.id,
+           changes={field: [None, value] for field, value in (("name", name), ("parent_id", parent_id),
+                                                              ("industry", industry), ("city", city))
+                    if value is not None})
     return company
+
+
+COMPANY_FIELDS = ("name", "parent_id", "industry", "city")
 
 
 def update_company(session: Session, company_id: int, changes: dict, *,
@@ -75,10 +83,13 @@ def update_company(session: Session, company_id: int, changes: dict, *,
             raise InvalidInput("a company cannot belong to itself or to one of its subsidiaries",
                                [{"message": "is this company or one of its subsidiaries",
                                  "field": "parent_id"}])
-    for name in ("name", "parent_id", "industry", "city"):
-        if name in changes:
-            setattr(company, name, changes[name])
+    changed = changes_of(company, COMPANY_FIELDS, changes)
+    for name, (_, after) in changed.items():
+        setattr(company, name, after)
     session.flush()
+    if changed:
+        record(session, "company.renamed" if "name" in changed else "company.changed", actor=actor,
+               object_type="company", object_id=company.id, changes=changed)
     session.expire(company, ["parent"])
     return company
 
@@ -192,6 +203,10 @@ def create_contact(session: Session, *, company_id: int, name: str, title: str |
     contact = Contact(company_id=company_id, name=name, title=title, email=email, phone=phone)
     session.add(contact)
     session.flush()
+    record(session, "contact.created", actor=actor, object_type="contact", object_id=contact.id,
+           changes={field: [None, value] for field, value in (("company_id", company_id), ("name", name),
+                                                              ("title", title), ("email", email),
+                                                              ("phone", phone)) if value is not None})
     return contact
 
 

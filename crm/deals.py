@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import accounts
 from engine import instances
+from core.audit import record
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput, NotFound
 from accounts.models import User
@@ -100,6 +101,9 @@ def add_committee_member(session: Session, opportunity_id: int, *, contact_id: i
             session.add(member)
     except IntegrityError as exc:  # added meanwhile by someone else
         raise Conflict(f"contact {contact_id} is on the committee already") from exc
+    record(session, "committee_member.added", actor=actor, object_type="committee_member",
+           object_id=member.id, detail={"opportunity_id": opportunity_id},
+           changes={field: [None, getattr(member, field)] for field in _MEMBER_FIELDS})
     return member
 
 
@@ -117,6 +121,9 @@ def list_committee(session: Session, opportunity_id: int, *,
                                 .order_by(CommitteeMember.influence.desc(), CommitteeMember.id)))
 
 
+_MEMBER_FIELDS = ("contact_id", "role", "influence", "attitude", "note")
+
+
 def remove_committee_member(session: Session, opportunity_id: int, member_id: int, *,
                             actor: Actor | None = None) -> None:
     """Take a member off a deal's decision committee."""
@@ -124,5 +131,8 @@ def remove_committee_member(session: Session, opportunity_id: int, member_id: in
     member = session.get(CommitteeMember, member_id)
     if member is None or member.opportunity_id != opportunity_id:
         raise NotFound(f"no committee member {member_id} on opportunity {opportunity_id}")
+    before = {field: [getattr(member, field), None] for field in _MEMBER_FIELDS}
     session.delete(member)
     session.flush()
+    record(session, "committee_member.removed", actor=actor, object_type="committee_member",
+           object_id=member_id, detail={"opportunity_id": opportunity_id}, changes=before)

@@ -308,6 +308,7 @@ def _record(session: Session, contract: Contract, action: str, actor, *, actor_n
                                          ip=ip, detail=detail))
     if contract.instance_id is not None and action != "viewed":
         audit.record(session, f"contract.{action}", actor=actor, instance_id=contract.instance_id,
+                     object_type="contract", object_id=contract.id, ip=ip,
                      detail={"contract_id": contract.id, "number": contract.number, **detail})
 
 

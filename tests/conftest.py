@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 import accounts
 from core import migrations
+from core.audit import GENESIS_HASH, AuditChainHead
 from core.db import Base, make_engine
 from engine.scheduler import TimerScheduler
 from tests.databases import (POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database,
@@ -26,8 +27,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 POSTGRES_PROBLEM = postgres_problem()
-# Rows the migrations put in (the bundled groups' permissions): kept when a test empties the database.
-SEEDED_TABLES = {"group_permissions"}
+# Rows the migrations put in (the bundled groups' permissions, the audit chain's head): kept when a
+# test empties the database; the head goes back to the empty chain.
+SEEDED_TABLES = {"group_permissions", "audit_chain_head"}
 
 
 def pytest_report_header(config):
@@ -115,6 +117,7 @@ def live_app(database_url, db_engine):
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in SEEDED_TABLES:
                 conn.execute(table.delete())
+        conn.execute(AuditChainHead.__table__.update().values(seq=0, hash=GENESIS_HASH))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 import accounts
 from engine import definitions
+from core import audit
 from core.errors import DomainError, InvalidInput
 
 
@@ -29,6 +30,7 @@ def fail(exc: DomainError):
 user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")
 processes_cli = AppGroup("processes", help="Deploy process definitions.")
+audit_cli = AppGroup("audit", help="Check and export the audit log.")
 
 
 @user_cli.command("create")
@@ -155,6 +157,25 @@ def deploy_processes(paths):
     click.echo("\n".join(lines))
 
 
+@audit_cli.command("verify")
+def verify_audit():
+    """Walk the audit log's hash chain; exit 1 naming the first entry altered, removed or reordered."""
+    with unit_of_work() as session:
+        result = audit.verify_chain(session)
+    click.echo(str(result), err=not result.is_intact)
+    if not result.is_intact:
+        sys.exit(1)
+
+
+@audit_cli.command("export")
+@click.option("--format", "format_", type=click.Choice(["csv"]), default="csv")
+@click.argument("file", type=click.File("w", encoding="utf-8", lazy=True))
+def export_audit(format_, file):
+    """Write the whole audit log to FILE (`-` for standard output), oldest first."""
+    with unit_of_work() as session:
+        audit.write_csv(audit.iter_entries(session), file)
+
+
 @click.command("demo")
 @with_appcontext
 def load_demo():
@@ -194,5 +215,6 @@ def register_commands(app: Flask) -> None:
     """Add the admin commands to the app's CLI."""
     from .access_cli import group_cli, team_cli
 
-    for command in (user_cli, token_cli, processes_cli, load_demo, run_worker, group_cli, team_cli):
+    for command in (user_cli, token_cli, processes_cli, audit_cli, load_demo, run_worker, group_cli,
+                    team_cli):
         app.cli.add_command(command)

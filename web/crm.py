@@ -85,7 +85,7 @@ def list_companies():
 @token_required
 def create_company():
     body = company_in_schema.load(json_body())
-    return company_schema.dump(companies.create_company(get_session(), **body, actor=current_actor())), 201
+    return company_schema.dump(companies.create_company(get_session(), actor=current_actor(), **body)), 201
 
 
 @bp.get("/companies/<int:company_id>")
@@ -98,7 +98,8 @@ def show_company(company_id):
 @token_required
 def update_company(company_id):
     changes = company_patch_schema.load(json_body())
-    return company_schema.dump(companies.update_company(get_session(), company_id, changes, actor=current_actor()))
+    return company_schema.dump(companies.update_company(get_session(), company_id, changes,
+                                                        actor=current_actor()))
 
 
 @bp.get("/companies/<int:company_id>/group")
@@ -119,7 +120,7 @@ def list_contacts():
 @token_required
 def create_contact():
     body = contact_in_schema.load(json_body())
-    return contact_schema.dump(companies.create_contact(get_session(), **body, actor=current_actor())), 201
+    return contact_schema.dump(companies.create_contact(get_session(), actor=current_actor(), **body)), 201
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -160,8 +161,8 @@ def list_committee(opportunity_id):
 @token_required
 def add_committee_member(opportunity_id):
     body = member_in_schema.load(json_body())
-    return member_schema.dump(deals.add_committee_member(get_session(), opportunity_id, **body,
-                                                                   actor=current_actor())), 201
+    return member_schema.dump(deals.add_committee_member(get_session(), opportunity_id,
+                                                         actor=current_actor(), **body)), 201
 
 
 @bp.delete("/opportunities/<int:opportunity_id>/committee/<int:member_id>")

@@ -110,6 +110,11 @@ ACTIONS = {
     "contract.link_refused": "Used or withdrawn signing link refused",
     "contract.link_revoked": "Signing link withdrawn", "contract.superseded": "Contract superseded",
     "contract.supersedes": "Contract redrafted",
+    "company.created": "Company created", "company.renamed": "Company renamed",
+    "company.changed": "Company changed", "contact.created": "Contact created",
+    "committee_member.added": "Committee member added",
+    "committee_member.removed": "Committee member removed",
+    "user.logged_in": "Logged in", "user.login_failed": "Login failed",
 }
 
 

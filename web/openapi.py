@@ -8,7 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
-from . import contract_schemas, crm_schemas, schemas, token_schemas
+from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
 from .auth import PUBLIC, declare_permissions
 
 bp = Blueprint("openapi", __name__)
@@ -170,6 +170,7 @@ def build_spec() -> dict:
         spec.path(path=path, operations=operations)
     _add_crm(spec)
     _add_tokens(spec)
+    _add_audit(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     return document
@@ -222,3 +223,26 @@ def _add_tokens(spec: APISpec) -> None:
         spec.components.schema(name, schema=getattr(token_schemas, f"{name}Schema"))
     for path, operations in TOKEN_PATHS.items():
         spec.path(path=path, operations=operations)
+
+
+_AUDIT_FILTERS = [("actor", "by this user name"), ("object_type", "company, contact, opportunity, ..."),
+                  ("object_id", "the object's id"), ("action", "e.g. company.renamed"),
+                  ("since", "at or after (ISO 8601)"), ("until", "before (ISO 8601)"),
+                  ("instance_id", "of this process instance")]
+
+
+def _add_audit(spec: APISpec) -> None:
+    """Add the audit log routes (web.audit), which need the permission audit.read."""
+    for name, schema in audit_schemas.SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    filters = [_query(name, text, "integer" if name == "instance_id" else "string")
+               for name, text in _AUDIT_FILTERS]
+    spec.path(path="/api/audit", operations={"get": _op(
+        "The audit log, newest first (audit.read)", {"200": _json("AuditEntry", many=True)},
+        params=[*filters, _query("before_id", "the next page: entries older than this id", "integer"),
+                _query("limit", "at most this many, 1 to 500 (default 100)", "integer")])})
+    spec.path(path="/api/audit/export", operations={"get": _op(
+        "The audit log as CSV, oldest first (audit.read)",
+        {"200": {"description": "CSV; cells a spreadsheet would run as formulas start with '",
+                 "content": {"text/csv": {"schema": {"type": "string"}}}}},
+        params=[*filters, _query("format", "csv")])})

@@ -5,7 +5,7 @@ and a session version (bumped to end every page session); the lockout columns of
 0007 give way to `login_attempts`, failures counted per account, per IP and per pair.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03
 """
 from datetime import datetime, timedelta, timezone
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -34,6 +34,7 @@ declare_permissions(bp, {
     "pipeline": "reports.read",
     "processes": "processes.read", "process": "processes.read", "definition_xml": "processes.read",
     "upload": "processes.deploy", "start": "processes.start",
+    "audit_log": "audit.read",
 })
 
 
@@ -102,3 +103,4 @@ def _has_request_user() -> bool:
 
 
 from . import account, contracts, inbox, instances, pipeline, processes, vendor  # noqa: E402,F401
+from . import audit  # noqa: E402,F401
