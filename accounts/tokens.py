@@ -61,7 +61,7 @@ def issue_token(session: Session, user: User, *, name: str = "", scopes: list[st
                    scopes=scopes, created_at=now, expires_at=expires_at)
     session.add(row)
     session.flush()
-    record(session, "token.created", actor=actor,
+    record(session, "token.created", actor=actor, object_type="token", object_id=row.id,
            detail={"user": user.name, "token_id": row.id, "prefix": row.prefix, "name": name,
                    "scopes": scopes, "expires_at": expires_at.isoformat() if expires_at else None})
     return row, token
