@@ -27,6 +27,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from accounts import require
 from accounts.models import User
 
+from .data_limits import check_data_size
 from .models import HumanTask, ProcessDefinition, ProcessInstance, StageVisit
 
 MAX_DATA_BYTES = 256 * 1024
@@ -311,9 +312,7 @@ def _visible_data(workflow: BpmnWorkflow) -> dict:
 def _checked_data(data) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput("data must be a JSON object", [{"message": "must be an object", "field": "data"}])
-    if len(json.dumps(data, default=str)) > MAX_DATA_BYTES:
-        raise InvalidInput("data is too large", [{"message": f"at most {MAX_DATA_BYTES} bytes as JSON",
-                                                   "field": "data"}])
+    check_data_size(data, limit_bytes=MAX_DATA_BYTES, field="data")
     return data
 
 

@@ -180,7 +180,7 @@ def test_forbidden_condition_raises_a_readable_error():
     ("x = {'s': 'a' * 10 ** 6}\nx['s'] += x['s']", "result would be too large"),
     ("x = list(range(10 ** 12))", "range() is too large"),
     ("x = sum(range(10 ** 12))", "range() is too large"),
-    ("x = sum([[0] * 10 ** 5] * 10 ** 5, [])", "sum() adds numbers and timedeltas only"),
+    ("x = sum([[0] * 10] * 10, [])", "sum() adds numbers and timedeltas only"),
     ("x = f'{1:>{10 ** 9}}'", "format width 1000000000 is too large"),
     ("x = '%1000000000d' % 1", "format width 1000000000 is too large"),
     ("x = '%*d' % (10 ** 9, 1)", "'*' widths in %-formatting are not allowed"),
