@@ -24,9 +24,10 @@ _ATOMS = (str, int, float, bool, type(None), datetime, date, timedelta)
 class DataLimitExceeded(Exception):
     """A value is too big, too deep or of a kind task data cannot hold; `path` says where."""
 
-    def __init__(self, problem: str, path: str):
+    def __init__(self, problem: str, path: str, kind: str = "value"):
         super().__init__(f"{path}: {problem}")
         self.problem, self.path = problem, path
+        self.kind = kind  # "size" or "items" for the whole value's totals, else "value"
 
 
 def json_size(value, *, limit: int, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS,
@@ -37,14 +38,17 @@ def json_size(value, *, limit: int, max_depth: int = MAX_DEPTH, max_items: int =
     lists), strings, finite numbers, booleans, None, and the dates the state stores.
     """
     if not isinstance(value, _CONTAINERS):
-        return _atom_size(value, root)
+        size = _atom_size(value, root)
+        if size > limit:
+            raise DataLimitExceeded(f"larger than {limit:,} bytes as JSON", root, "size")
+        return size
     total, items = 0, 1
     stack = [(value, 0, root)]  # containers still to read: atoms are sized on the spot
     while stack:
         container, depth, path = stack.pop()
         items += len(container)
         if items > max_items:
-            raise DataLimitExceeded(f"more than {max_items:,} values", root)
+            raise DataLimitExceeded(f"more than {max_items:,} values", root, "items")
         if depth >= max_depth and container:
             raise DataLimitExceeded(f"nested more than {max_depth} levels deep", path)
         is_dict = isinstance(container, dict)
@@ -63,7 +67,7 @@ def json_size(value, *, limit: int, max_depth: int = MAX_DEPTH, max_items: int =
             else:
                 total += _atom_size(child, f"{path}.{key}" if is_dict else f"{path}[{key}]")
         if total > limit:
-            raise DataLimitExceeded(f"larger than {limit:,} bytes as JSON", root)
+            raise DataLimitExceeded(f"larger than {limit:,} bytes as JSON", root, "size")
     return total
 
 
@@ -117,12 +121,13 @@ def as_json_data(value):
 _LIST_BYTES, _SLOT_BYTES, _ENTRY_BYTES = 56, 8, 64
 
 
-def footprint(value, *, limit: int, max_depth: int = 1_000) -> int:
+def footprint(value, *, limit: int, max_depth: int = 100) -> int:
     """Return about how many bytes `value` takes in memory, a shared part each time it is reached.
 
     Stops with the first total over `limit` and returns it, so the cost of a call is
     bounded by the limit whatever the structure. Counting shared parts again is what
     bounds the C-level work (comparing, printing, sorting) a structure can cause.
+    Raises DataLimitExceeded for containers nested more than `max_depth` deep.
     """
     total = 0
     stack = [(value,)]  # containers whose parts are still to count
@@ -152,7 +157,7 @@ def footprint(value, *, limit: int, max_depth: int = 1_000) -> int:
                 return total
             if stack and stack[-1] is item:
                 if depth >= max_depth:
-                    return limit + 1  # nesting this deep is itself the problem
+                    raise DataLimitExceeded(f"nested more than {max_depth} levels deep", "value")
                 depth_of[id(item)] = depth + 1
     return total
 

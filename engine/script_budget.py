@@ -16,7 +16,8 @@ import operator
 import threading
 from typing import Any
 
-from .data_limits import footprint
+from .data_limits import DataLimitExceeded
+from .data_limits import footprint as _footprint
 
 MAX_SEQUENCE_LEN = 1_000_000
 MAX_BUILT_BYTES = 32 * 1024 * 1024
@@ -51,6 +52,14 @@ def running(ledger: Ledger | None) -> Ledger | None:
     previous = getattr(_current, "ledger", None)
     _current.ledger = ledger
     return previous
+
+
+def footprint(value: Any, limit: int) -> int:
+    """Return about how many bytes `value` takes (see data_limits.footprint), for a script."""
+    try:
+        return _footprint(value, limit=limit)
+    except DataLimitExceeded as err:
+        raise ScriptViolation(f"values {err.problem}; scripts may nest at most that deep") from None
 
 
 def _left() -> int:

@@ -46,8 +46,9 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import script_budget as budget_guards
-from .data_limits import DataLimitExceeded, as_json_data, footprint, json_size
-from .script_budget import MAX_SEQUENCE_LEN, ScriptTimeout, ScriptViolation, check_length
+from .data_limits import DataLimitExceeded, as_json_data, json_size
+from .script_budget import (MAX_SEQUENCE_LEN, ScriptTimeout, ScriptViolation, check_length,
+                            footprint)
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,8 @@ class _PrintCollector(PrintCollector):
     def _call_print(self, *objects, **kwargs):
         for value in objects:
             _check_text(value)
+            if isinstance(value, str):
+                budget_guards.charge(len(value))  # the collector keeps what is printed
         return super()._call_print(*objects, **kwargs)
 
 
@@ -557,15 +560,17 @@ def _check_script_data(data: dict) -> None:
                              max_items=items, root=name)
         except DataLimitExceeded as err:
             raise ScriptViolation(_data_problem(err)) from None
+        # The limits hold for all variables together; every value takes a byte or more.
         left -= size + len(name)
-        items -= min(size, items - 1)  # every value takes at least a byte as JSON
-    # (the byte and item limits hold for all variables together)
+        items -= min(size, items - 1)
 
 
 def _data_problem(err: DataLimitExceeded) -> str:
-    return (f"variable {err.path} cannot be kept in the task data: {err.problem} "
-            f"(task data may hold at most {MAX_SCRIPT_DATA_BYTES // 1024} KB as JSON, "
-            f"{MAX_SCRIPT_DATA_ITEMS:,} values, {MAX_SCRIPT_DATA_DEPTH} levels deep)")
+    problem = {"size": f"the task data would be larger than {MAX_SCRIPT_DATA_BYTES:,} bytes "
+                       f"as JSON",
+               "items": f"the task data would hold more than {MAX_SCRIPT_DATA_ITEMS:,} values"
+               }.get(err.kind, err.problem)
+    return f"variable {err.path} cannot be kept in the task data: {problem}"
 
 
 def _drop_unstorable(context: dict) -> None:
@@ -628,7 +633,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         # Guards live in the builtins: scripts cannot name `_x` names, so cannot replace them.
         scope["__builtins__"] = (SCRIPT_BUILTINS if budget is None
                                  else {**SCRIPT_BUILTINS, "_tick_": budget.tick})
-        previous = budget_guards.running(budget_guards.Ledger() if compiled.builds else None)
+        # Only code that can build values gets a ledger: `amount > 1000` pays nothing for it.
+        previous = budget_guards.running(budget_guards.Ledger()) if compiled.builds else None
         try:
             result = runner(compiled.code, scope)
         except MemoryError:
@@ -639,7 +645,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 raise
             raise replacement from err
         finally:
-            budget_guards.running(previous)
+            if compiled.builds:
+                budget_guards.running(previous)
         if budget is not None and budget.spent:
             raise budget.timeout()  # the script caught its timeout and carried on
         return result
