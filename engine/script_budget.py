@@ -81,6 +81,7 @@ def charge(nbytes: int) -> None:
 def keep(value: Any) -> Any:
     """Charge what `value` takes (its shared parts each time) and return it."""
     if type(value) in _SMALL:
+        charge(32)  # a number: small ones are shared, but a loop's new ones are not
         return value
     charge(footprint(value, limit=_left()))
     return value
@@ -158,7 +159,7 @@ def _pre_translate(obj, args, kwargs) -> None:
 def _pre_grow(obj, args, kwargs) -> tuple:
     """Before list.extend, set.update, dict.update, ...: take, check and charge the arguments."""
     args = tuple(a if hasattr(a, "__len__") else _take(a) for a in args)
-    check_length(len(obj) + sum(len(a) for a in args))
+    check_length((0 if isinstance(obj, type) else len(obj)) + sum(len(a) for a in args))
     for arg in args:
         keep(arg)
     return args
@@ -236,7 +237,24 @@ def materialising(build):
             check_length(len(items))
         return items if build is list else keep(build(items, *args[1:], **kwargs))
     guarded.__name__ = getattr(build, "__name__", "build")
+    if hasattr(build, "fromkeys"):
+        guarded.fromkeys = guard_method(build, "fromkeys", build.fromkeys)
+    ORIGINALS[guarded] = build
     return guarded
+
+
+# Guarded builtin -> the type it stands for, so that isinstance(x, list) still works.
+ORIGINALS: dict = {}
+
+
+def original(classinfo: Any) -> Any:
+    """Return `classinfo` with guarded builtins replaced by the types they wrap."""
+    if isinstance(classinfo, tuple):
+        return tuple(original(c) for c in classinfo)
+    try:
+        return ORIGINALS.get(classinfo, classinfo)
+    except TypeError:  # unhashable: isinstance will say what is wrong with it
+        return classinfo
 
 
 def text_of(convert):
@@ -249,6 +267,8 @@ def text_of(convert):
                 charge(need)
         return convert(*args, **kwargs)
     guarded.__name__ = convert.__name__
+    if isinstance(convert, type):
+        ORIGINALS[guarded] = convert
     return guarded
 
 

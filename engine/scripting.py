@@ -15,9 +15,23 @@ every loop body, function body, lambda and comprehension step calls a tick that
 raises `ScriptTimeout` once the budget is spent. Code without any of those cannot
 repeat, so plain conditions such as `amount > 1000` pay nothing for it.
 
-Not bounded: memory in general (e.g. `list.append` in a loop until the time runs
-out, `str.ljust(10**9)`), and single C-level calls on large but allowed values.
-Run workers under an OS memory limit as well.
+Memory is bounded per run, by engine/script_budget.py: the operators, displays,
+comprehensions, slices, str/list/dict/set methods and builtins that can build big
+values refuse a single result over MAX_SEQUENCE_LEN before it is built (so one
+C-level call such as `'a'.ljust(10**9)` never starts) and charge what they build to
+a ledger of MAX_BUILT_BYTES per run, shared parts each time they are referenced
+(so `[[0]*10**6]*10**6` or a loop appending megabytes stops at once, and nothing a
+script built can make a C-level compare, sort or str() run for minutes). Code that
+builds nothing (`amount > 1000 and approved`) gets no ledger and pays nothing.
+After a script, the data it leaves is measured by a bounded, iterative walker
+(engine/data_limits.py): at most MAX_SCRIPT_DATA_BYTES as JSON, MAX_SCRIPT_DATA_ITEMS
+values, MAX_SCRIPT_DATA_DEPTH levels, only what JSON holds (tuples become lists;
+sets, non-string keys, NaN are refused), so the state always serialises.
+
+Still not bounded: allocations no guard sees, such as ints and small objects a
+loop makes until its time runs out (some tens of MB per second of budget), and
+what CPython allocates inside one allowed call on allowed values. The time budget
+bounds those; run workers under an OS memory limit as well.
 """
 from __future__ import annotations
 
@@ -178,6 +192,16 @@ def _augitem(symbol: str, container: Any, key: Any, value: Any) -> None:
     full_write_guard(container)[key] = _INPLACE_OPS[symbol](container[key], value)
 
 
+def _isinstance(obj: Any, classinfo: Any) -> bool:
+    """isinstance(), knowing that `list`, `dict`, `str`... are guarded stand-ins for the types."""
+    return isinstance(obj, budget_guards.original(classinfo))
+
+
+def _issubclass(cls: Any, classinfo: Any) -> bool:
+    """issubclass(), knowing the guarded stand-ins as isinstance does."""
+    return issubclass(budget_guards.original(cls), budget_guards.original(classinfo))
+
+
 def _keep_item(value: Any) -> Any:
     """Charge one element a comprehension adds to the list, set or dict it builds."""
     budget_guards.charge(8)
@@ -235,7 +259,8 @@ def _getattr(obj: Any, name: str) -> Any:
         raise AttributeError(f'"{name}" is not available in scripts')
     # The raising variant: RestrictedPython's default quietly returns None for a missing name.
     value = safer_getattr_raise(obj, name)
-    if type(obj) in budget_guards.GUARDED_TYPES or obj in budget_guards.GUARDED_TYPES:
+    if type(obj) in budget_guards.GUARDED_TYPES or (isinstance(obj, type)
+                                                    and obj in budget_guards.GUARDED_TYPES):
         return budget_guards.guard_method(obj, name, value)
     return value
 
@@ -284,6 +309,7 @@ def _script_builtins() -> dict[str, Any]:
                  tuple=materialising(tuple), enumerate=enumerate, zip=zip, range=_range,
                  pow=_pow, datetime=datetime, date=date, timedelta=timedelta, timezone=timezone)
     names.update(str=budget_guards.text_of(str), repr=budget_guards.text_of(repr))
+    names.update(isinstance=_isinstance, issubclass=_issubclass)
     names.update(_getattr_=_getattr, _getitem_=operator.getitem, _getiter_=iter,
                  _write_=full_write_guard, _inplacevar_=_inplacevar, _apply_=_apply,
                  _iter_unpack_sequence_=guarded_iter_unpack_sequence,

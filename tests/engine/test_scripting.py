@@ -260,6 +260,11 @@ def test_today_and_now_work_though_their_c_code_imports_time():
      {"n": 2000, "label": "total.......   1999000"}),
     ("seen = set()\nfor w in ['a', 'b', 'a']:\n    seen.add(w)\nwords = sorted(seen)\ndel seen",
      {"w": "a", "words": ["a", "b"]}),
+    ("kinds = [isinstance(v, (list, dict)) for v in [[1], {}, 'x', (1,)]]\n"
+     "texts = isinstance('x', str) and issubclass(bool, int)\n"
+     "keys = sorted(dict.fromkeys(['b', 'a', 'b']))\n"
+     "apart = {'a': 1}.keys().isdisjoint(['b'])",
+     {"kinds": [True, True, False, False], "texts": True, "keys": ["a", "b"], "apart": True}),
 ])
 def test_ordinary_scripts_stay_within_the_budget(script, expected):
     assert run_script(script) == expected

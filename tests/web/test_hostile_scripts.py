@@ -5,7 +5,8 @@ import resource
 
 import pytest
 
-from bench.scripts import process_with
+from bench.scripts import HOSTILE as HOSTILE_SCRIPTS
+from bench.scripts import process_with, run_in_child
 from tests.conftest import deploy
 
 BUILT = "the script built more than 32 MB of values"
@@ -127,3 +128,12 @@ def test_start_data_nested_too_deep_is_refused_with_422(api, tmp_path):
                                  json={"process_key": "hostile", "data": {"deep": deep}})
     assert response.status_code == 422
     assert "nested more than 64 levels deep" in response.get_json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("name", ["shared rows", "ljust", "append loop", "join"])
+def test_a_hostile_script_run_alone_grows_its_process_by_under_100_mb(name):
+    # A fresh interpreter per script: ru_maxrss is a high-water mark, so only its own counts.
+    outcome = run_in_child(HOSTILE_SCRIPTS[name])
+    assert outcome["status"] == "error"
+    assert outcome["element"] == "build"
+    assert outcome["rss_growth_mb"] < 100
