@@ -100,7 +100,8 @@ def run_one(script: str) -> dict:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         with factory.begin() as session:
-            instance = instances.start_instance(session, "hostile", data={"amount": 100}, actor=None)
+            instance = instances.start_instance(session, "hostile", data={"amount": 100},
+                                                actor=None)
             outcome = {"status": instance.status, "element": instance.error_element_id,
                        "message": instance.error_message}
         outcome["seconds"] = time.perf_counter() - started
