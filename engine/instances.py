@@ -28,6 +28,7 @@ from core.db import as_loaded, get_or_raise, is_postgresql, utcnow
 from core.errors import Conflict, InvalidInput, NotFound
 
 from . import bpmn, definitions, state, tasks, timers, variables, visibility
+from .data_limits import check_data_size
 from .models import HumanTask, ProcessDefinition, ProcessInstance, StageVisit
 
 MAX_DATA_BYTES = 256 * 1024
@@ -326,9 +327,7 @@ def _visible_data(workflow: BpmnWorkflow) -> dict:
 def _checked_data(data) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput("data must be a JSON object", [{"message": "must be an object", "field": "data"}])
-    if len(json.dumps(data, default=str)) > MAX_DATA_BYTES:
-        raise InvalidInput("data is too large", [{"message": f"at most {MAX_DATA_BYTES} bytes as JSON",
-                                                   "field": "data"}])
+    check_data_size(data, limit_bytes=MAX_DATA_BYTES, field="data")
     return data
 
 

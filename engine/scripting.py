@@ -15,9 +15,23 @@ every loop body, function body, lambda and comprehension step calls a tick that
 raises `ScriptTimeout` once the budget is spent. Code without any of those cannot
 repeat, so plain conditions such as `amount > 1000` pay nothing for it.
 
-Not bounded: memory in general (e.g. `list.append` in a loop until the time runs
-out, `str.ljust(10**9)`), and single C-level calls on large but allowed values.
-Run workers under an OS memory limit as well.
+Memory is bounded per run, by engine/script_budget.py: the operators, displays,
+comprehensions, slices, str/list/dict/set methods and builtins that can build big
+values refuse a single result over MAX_SEQUENCE_LEN before it is built (so one
+C-level call such as `'a'.ljust(10**9)` never starts) and charge what they build to
+a ledger of MAX_BUILT_BYTES per run, shared parts each time they are referenced
+(so `[[0]*10**6]*10**6` or a loop appending megabytes stops at once, and nothing a
+script built can make a C-level compare, sort or str() run for minutes). Code that
+builds nothing (`amount > 1000 and approved`) gets no ledger and pays nothing.
+After a script, the data it leaves is measured by a bounded, iterative walker
+(engine/data_limits.py): at most MAX_SCRIPT_DATA_BYTES as JSON, MAX_SCRIPT_DATA_ITEMS
+values, MAX_SCRIPT_DATA_DEPTH levels, only what JSON holds (tuples become lists;
+sets, non-string keys, NaN are refused), so the state always serialises.
+
+Still not bounded: allocations no guard sees, such as ints and small objects a
+loop makes until its time runs out (some tens of MB per second of budget), and
+what CPython allocates inside one allowed call on allowed values. The time budget
+bounds those; run workers under an OS memory limit as well.
 """
 from __future__ import annotations
 
@@ -45,24 +59,20 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from . import script_budget as budget_guards
+from .data_limits import DataLimitExceeded, as_json_data, json_size
+from .script_budget import (MAX_SEQUENCE_LEN, ScriptTimeout, ScriptViolation, check_length,
+                            footprint)
+
 log = logging.getLogger(__name__)
 
 # SpiffWorkflow's PythonScriptEngine finds the failing line by this file name.
 SCRIPT_FILENAME = "<string>"
-MAX_SEQUENCE_LEN = 1_000_000
 MAX_INT_BITS = 65_536
-
-
-class ScriptViolation(Exception):
-    """A script tried something scripts may not do; the message says what, for a modeller."""
-
-    def __init__(self, message: str, lineno: int | None = None):
-        super().__init__(message)
-        self.lineno = lineno
-
-
-class ScriptTimeout(ScriptViolation):
-    """A script ran past its wall-clock budget and was stopped."""
+# What a script may leave in the task data, all variables together, as stored JSON.
+MAX_SCRIPT_DATA_BYTES = 1024 * 1024
+MAX_SCRIPT_DATA_DEPTH = 64
+MAX_SCRIPT_DATA_ITEMS = 100_000
 
 
 # --- size guards: refuse values whose construction alone would exhaust the worker ---
@@ -73,10 +83,7 @@ _FORMAT_NUMBER = re.compile(r"\d+")
 _PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
-def _check_length(n: int) -> None:
-    if n > MAX_SEQUENCE_LEN:
-        raise ScriptViolation(f"result would be too large ({n:,} items); "
-                              f"scripts may build at most {MAX_SEQUENCE_LEN:,}")
+_check_length = check_length
 
 
 def _check_bits(bits: int) -> None:
@@ -95,6 +102,7 @@ def _check_width(digits: str) -> None:
 def _check_add(a: Any, b: Any) -> None:
     if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
         _check_length(len(a) + len(b))
+        budget_guards.charge_concat(a, b)
 
 
 def _check_mul(a: Any, b: Any) -> None:
@@ -102,8 +110,10 @@ def _check_mul(a: Any, b: Any) -> None:
         _check_bits(a.bit_length() + b.bit_length())
     elif isinstance(a, _SEQUENCES) and isinstance(b, int):
         _check_length(len(a) * b)
+        budget_guards.charge_repeat(a, b)
     elif isinstance(b, _SEQUENCES) and isinstance(a, int):
         _check_length(len(b) * a)
+        budget_guards.charge_repeat(b, a)
 
 
 def _check_pow(a: Any, b: Any) -> None:
@@ -126,6 +136,15 @@ def _check_mod(a: Any, b: Any) -> None:
                     raise ScriptViolation("'*' widths in %-formatting are not allowed")
                 if digits:
                     _check_width(digits)
+        _check_text(b)
+
+
+def _check_text(value: Any) -> None:
+    """Refuse to write out (str, %s, f-string, print) a container that would be too long."""
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        need = footprint(value, limit=MAX_SEQUENCE_LEN * 8)
+        _check_length(need // 8)
+        budget_guards.charge(need)
 
 
 def _guarded(check, op):
@@ -143,6 +162,8 @@ _BINOP_GUARDS = {
     ast.Pow: ("_pow_", _guarded(_check_pow, operator.pow)),
     ast.LShift: ("_lshift_", _guarded(_check_lshift, operator.lshift)),
     ast.Mod: ("_mod_", _guarded(_check_mod, operator.mod)),
+    ast.BitOr: ("_or_", _guarded(budget_guards.check_bitor, operator.or_)),
+    ast.BitXor: ("_xor_", _guarded(budget_guards.check_bitor, operator.xor)),
 }
 _INPLACE_OPS = {
     "+=": _guarded(_check_add, operator.iadd),
@@ -155,8 +176,8 @@ _INPLACE_OPS = {
     "<<=": _guarded(_check_lshift, operator.ilshift),
     ">>=": operator.irshift,
     "&=": operator.iand,
-    "|=": operator.ior,
-    "^=": operator.ixor,
+    "|=": _guarded(budget_guards.check_bitor, operator.ior),
+    "^=": _guarded(budget_guards.check_bitor, operator.ixor),
     "@=": operator.imatmul,
 }
 
@@ -169,6 +190,22 @@ def _inplacevar(symbol: str, target: Any, value: Any) -> Any:
 def _augitem(symbol: str, container: Any, key: Any, value: Any) -> None:
     """Apply `container[key] op= value`, which the policy rewrites into this call."""
     full_write_guard(container)[key] = _INPLACE_OPS[symbol](container[key], value)
+
+
+def _isinstance(obj: Any, classinfo: Any) -> bool:
+    """isinstance(), knowing that `list`, `dict`, `str`... are guarded stand-ins for the types."""
+    return isinstance(obj, budget_guards.original(classinfo))
+
+
+def _issubclass(cls: Any, classinfo: Any) -> bool:
+    """issubclass(), knowing the guarded stand-ins as isinstance does."""
+    return issubclass(budget_guards.original(cls), budget_guards.original(classinfo))
+
+
+def _keep_item(value: Any) -> Any:
+    """Charge one element a comprehension adds to the list, set or dict it builds."""
+    budget_guards.charge(8)
+    return budget_guards.keep(value)
 
 
 # --- builtins: the only names a script sees besides the task data ---
@@ -208,6 +245,7 @@ def _format(value: Any, spec: str, conversion: int) -> str:
     """Format one f-string field such as f"{x:>10}", refusing huge widths."""
     for digits in _FORMAT_NUMBER.findall(spec):
         _check_width(digits)
+    _check_text(value)
     return format(_CONVERSIONS[conversion](value), spec)
 
 
@@ -220,7 +258,22 @@ def _getattr(obj: Any, name: str) -> Any:
     if name in _BLOCKED_ATTRIBUTES:
         raise AttributeError(f'"{name}" is not available in scripts')
     # The raising variant: RestrictedPython's default quietly returns None for a missing name.
-    return safer_getattr_raise(obj, name)
+    value = safer_getattr_raise(obj, name)
+    if type(obj) in budget_guards.GUARDED_TYPES or (isinstance(obj, type)
+                                                    and obj in budget_guards.GUARDED_TYPES):
+        return budget_guards.guard_method(obj, name, value)
+    return value
+
+
+class _PrintCollector(PrintCollector):
+    """print() for scripts: what it writes out is size-checked like str()."""
+
+    def _call_print(self, *objects, **kwargs):
+        for value in objects:
+            _check_text(value)
+            if isinstance(value, str):
+                budget_guards.charge(len(value))  # the collector keeps what is printed
+        return super()._call_print(*objects, **kwargs)
 
 
 def _apply(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -249,14 +302,20 @@ def _script_builtins() -> dict[str, Any]:
     names = {k: v for k, v in safe_builtins.items() if k not in _REMOVED_SAFE_BUILTINS}
     # Of utility_builtins only the set types: math.factorial(10**8) and friends block in C.
     names.update(set=utility_builtins["set"], frozenset=utility_builtins["frozenset"])
-    names.update(min=min, max=max, sum=_sum, sorted=sorted, any=any, all=all, list=list,
-                 dict=dict, tuple=tuple, enumerate=enumerate, zip=zip, range=_range, pow=_pow,
-                 datetime=datetime, date=date, timedelta=timedelta, timezone=timezone)
+    materialising = budget_guards.materialising
+    names.update(set=materialising(set), frozenset=materialising(frozenset))
+    names.update(min=min, max=max, sum=_sum, sorted=materialising(sorted), any=any, all=all,
+                 list=materialising(list), dict=materialising(dict),
+                 tuple=materialising(tuple), enumerate=enumerate, zip=zip, range=_range,
+                 pow=_pow, datetime=datetime, date=date, timedelta=timedelta, timezone=timezone)
+    names.update(str=budget_guards.text_of(str), repr=budget_guards.text_of(repr))
+    names.update(isinstance=_isinstance, issubclass=_issubclass)
     names.update(_getattr_=_getattr, _getitem_=operator.getitem, _getiter_=iter,
                  _write_=full_write_guard, _inplacevar_=_inplacevar, _apply_=_apply,
                  _iter_unpack_sequence_=guarded_iter_unpack_sequence,
-                 _unpack_sequence_=guarded_unpack_sequence, _print_=PrintCollector,
-                 _format_=_format, _augitem_=_augitem, __import__=_import_for_c_code)
+                 _unpack_sequence_=guarded_unpack_sequence, _print_=_PrintCollector,
+                 _format_=_format, _augitem_=_augitem, __import__=_import_for_c_code,
+                 _keep_=budget_guards.keep, _keep_item_=_keep_item, _slice_=budget_guards.sliced)
     names.update(dict(_BINOP_GUARDS.values()))
     return names
 
@@ -321,12 +380,73 @@ class ScriptPolicy(RestrictingNodeTransformer):
         return node if guard is None else _call(guard[0], [node.left, node.right], node)
 
     def visit_FormattedValue(self, node):
-        """Route f-string fields with a format spec through the width check."""
+        """Route f-string fields through the width and size checks."""
         node = super().visit_FormattedValue(node)
-        if node.format_spec is not None:
-            args = [node.value, node.format_spec, ast.Constant(node.conversion)]
+        if node.format_spec is not None or not isinstance(node.value, ast.Constant):
+            spec = node.format_spec or ast.Constant("")
+            args = [node.value, spec, ast.Constant(node.conversion)]
             node.value = _call("_format_", args, node.value)
             node.format_spec, node.conversion = None, -1
+        return node
+
+    def visit_List(self, node):
+        """Charge a list display such as `[b, b]` to the run's ledger (constants cost nothing)."""
+        return self._kept(super().visit_List(node), node.elts)
+
+    def visit_Tuple(self, node):
+        """Charge a tuple display to the run's ledger."""
+        return self._kept(super().visit_Tuple(node), node.elts)
+
+    def visit_Set(self, node):
+        """Charge a set display to the run's ledger."""
+        return self._kept(super().visit_Set(node), node.elts)
+
+    def visit_Dict(self, node):
+        """Charge a dict display to the run's ledger."""
+        return self._kept(super().visit_Dict(node), [*node.keys, *node.values])
+
+    @staticmethod
+    def _kept(node, parts):
+        if not isinstance(getattr(node, "ctx", ast.Load()), ast.Load):
+            return node
+        if all(isinstance(part, ast.Constant) or part is None for part in parts):
+            return node
+        return _call("_keep_", [node], node)
+
+    def visit_ListComp(self, node):
+        """Charge every element a list comprehension keeps."""
+        node = super().visit_ListComp(node)
+        node.elt = _call("_keep_item_", [node.elt], node.elt)
+        return node
+
+    def visit_SetComp(self, node):
+        """Charge every element a set comprehension keeps."""
+        node = super().visit_SetComp(node)
+        node.elt = _call("_keep_item_", [node.elt], node.elt)
+        return node
+
+    def visit_DictComp(self, node):
+        """Charge every key and value a dict comprehension keeps."""
+        node = super().visit_DictComp(node)
+        node.key = _call("_keep_item_", [node.key], node.key)
+        node.value = _call("_keep_", [node.value], node.value)
+        return node
+
+    def visit_Subscript(self, node):
+        """Charge the copy a slice such as `x[:]` makes."""
+        is_slice = isinstance(node.slice, ast.Slice) and isinstance(node.ctx, ast.Load)
+        node = super().visit_Subscript(node)
+        if is_slice and isinstance(node, ast.Call):
+            node.func = ast.Name("_slice_", ast.Load())
+            copy_locations(node.func, node)
+        return node
+
+    def visit_Assign(self, node):
+        """Charge what `x[k] = v` stores: otherwise a loop could reference v a million times."""
+        stores_item = any(isinstance(t, ast.Subscript) for t in node.targets)
+        node = super().visit_Assign(node)
+        if stores_item and isinstance(node, ast.Assign):
+            node.value = _call("_keep_", [node.value], node.value)
         return node
 
     def visit_While(self, node):
@@ -365,9 +485,26 @@ class ScriptPolicy(RestrictingNodeTransformer):
 class _Compiled(NamedTuple):
     code: Any
     timed: bool  # whether the code can repeat at all, and so needs a budget
+    builds: bool  # whether it can build values, and so needs a memory ledger
 
 
 _REPEATING = (ast.While, ast.For, ast.comprehension, ast.FunctionDef, ast.Lambda)
+# Code made only of these builds nothing: conditions such as `amount > 1000 and approved`
+# run without a ledger. Anything else (a call, a display, a slice, a sized operator) gets one.
+_INERT = (ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.Name, ast.Constant, ast.Load,
+          ast.Store, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Attribute, ast.IfExp, ast.If,
+          ast.Pass, ast.cmpop, ast.boolop, ast.unaryop, ast.operator, ast.Subscript)
+
+
+def _builds(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOP_GUARDS:
+            return True
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return True
+        if not isinstance(node, (*_INERT, ast.BinOp)):
+            return True
+    return False
 _ERROR_LINE = re.compile(r"Line (\w+): (.*)", re.DOTALL)
 
 
@@ -378,6 +515,7 @@ def _compile(source: str, mode: str) -> _Compiled:
     source = source.strip() if mode == "eval" else textwrap.dedent(source)
     tree = ast.parse(source, SCRIPT_FILENAME, mode)
     timed = any(isinstance(node, _REPEATING) for node in ast.walk(tree))
+    builds = _builds(tree)
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compiler(tree, SCRIPT_FILENAME, policy=ScriptPolicy)
     if result.errors:
@@ -385,7 +523,7 @@ def _compile(source: str, mode: str) -> _Compiled:
         match = _ERROR_LINE.match(result.errors[0])
         lineno = int(match[1]) if match and match[1].isdigit() else None
         raise ScriptViolation((match[2] if match else result.errors[0]).rstrip("."), lineno)
-    return _Compiled(result.code, timed)
+    return _Compiled(result.code, timed, builds)
 
 
 # --- running ---
@@ -438,6 +576,38 @@ def _is_data(key: str, value: Any) -> bool:
     return key != "__builtins__" and not callable(value) and not isinstance(value, Iterator)
 
 
+def _check_script_data(data: dict) -> None:
+    """Refuse task data a script leaves that is too big, too deep or not storable as JSON."""
+    left = MAX_SCRIPT_DATA_BYTES
+    items = MAX_SCRIPT_DATA_ITEMS
+    for name, value in data.items():
+        try:
+            size = json_size(value, limit=left, max_depth=MAX_SCRIPT_DATA_DEPTH,
+                             max_items=items, root=name)
+        except DataLimitExceeded as err:
+            raise ScriptViolation(_data_problem(err)) from None
+        # The limits hold for all variables together; every value takes a byte or more.
+        left -= size + len(name)
+        items -= min(size, items - 1)
+
+
+def _data_problem(err: DataLimitExceeded) -> str:
+    problem = {"size": f"the task data would be larger than {MAX_SCRIPT_DATA_BYTES:,} bytes "
+                       f"as JSON",
+               "items": f"the task data would hold more than {MAX_SCRIPT_DATA_ITEMS:,} values"
+               }.get(err.kind, err.problem)
+    return f"variable {err.path} cannot be kept in the task data: {problem}"
+
+
+def _drop_unstorable(context: dict) -> None:
+    for name in list(context):
+        try:
+            json_size(context[name], limit=MAX_SCRIPT_DATA_BYTES,
+                      max_depth=MAX_SCRIPT_DATA_DEPTH, max_items=MAX_SCRIPT_DATA_ITEMS)
+        except DataLimitExceeded:
+            del context[name]
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Run scripts and expressions under ScriptPolicy, the script builtins and a time budget."""
 
@@ -465,8 +635,14 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if isinstance(collector, PrintCollector):
             log.debug("script printed: %s", collector())
         injected = self.globals.keys() | external_context.keys()
+        data = {k: v for k, v in scope.items() if k not in injected and _is_data(k, v)}
+        try:
+            _check_script_data(data)
+        except ScriptViolation:
+            _drop_unstorable(context)  # nested changes already reached it: keep it storable
+            raise
         context.clear()
-        context.update((k, v) for k, v in scope.items() if k not in injected and _is_data(k, v))
+        context.update(as_json_data(data))
         return True
 
     def check_for_overwrite(self, context, external_context):
@@ -483,13 +659,20 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         # Guards live in the builtins: scripts cannot name `_x` names, so cannot replace them.
         scope["__builtins__"] = (SCRIPT_BUILTINS if budget is None
                                  else {**SCRIPT_BUILTINS, "_tick_": budget.tick})
+        # Only code that can build values gets a ledger: `amount > 1000` pays nothing for it.
+        previous = budget_guards.running(budget_guards.Ledger()) if compiled.builds else None
         try:
             result = runner(compiled.code, scope)
+        except MemoryError:
+            raise ScriptViolation("the script ran out of memory") from None
         except Exception as err:
             replacement = _replacement(err, budget)
             if replacement is None:
                 raise
             raise replacement from err
+        finally:
+            if compiled.builds:
+                budget_guards.running(previous)
         if budget is not None and budget.spent:
             raise budget.timeout()  # the script caught its timeout and carried on
         return result

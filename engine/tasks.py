@@ -6,7 +6,6 @@ task names no group.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID
@@ -26,6 +25,7 @@ from core.db import as_loaded, get_or_raise, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accounts.models import User
 
+from .data_limits import DataLimitExceeded, json_size
 from .models import HumanTask, TaskGroup
 from .state import SCRIPT_ENGINE
 
@@ -291,8 +291,10 @@ def form_problems(schema: dict, data) -> list[dict]:
     """Return one problem per missing or invalid field of `data` under the form's JSON Schema."""
     if not isinstance(data, dict):
         return [{"message": "must be an object", "field": "data"}]
-    if len(json.dumps(data, default=str)) > instances.MAX_DATA_BYTES:
-        return [{"message": f"at most {instances.MAX_DATA_BYTES} bytes as JSON", "field": "data"}]
+    try:
+        json_size(data, limit=instances.MAX_DATA_BYTES)
+    except DataLimitExceeded as err:
+        return [{"message": err.problem, "field": err.path}]
     fields = (schema or {}).get("properties") or {}
     # Facts a gate relies on (a signed contract, an approval) come from integrations as
     # process variables; a form may only carry its own fields, or it could forge them.
