@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db import get_or_raise
+from core.db import get_or_raise, is_postgresql
 from core.errors import Conflict, InvalidInput
 
 from .models import Company, Contact, Opportunity
@@ -48,10 +49,23 @@ def create_company(session: Session, *, name: str, parent_id: int | None = None,
         raise Conflict(f"a company called {name!r} exists already")
     if parent_id is not None:
         _existing_parent(session, parent_id)
-    company = Company(name=name, parent_id=parent_id, industry=industry, city=city)
-    session.add(company)
-    session.flush()
-    return company
+    company_id = _insert_if_new(session, name=name, parent_id=parent_id, industry=industry, city=city)
+    if company_id is None:  # another request added it since the check above
+        raise Conflict(f"a company called {name!r} exists already")
+    return get_company(session, company_id)
+
+
+def _insert_if_new(session: Session, **values) -> int | None:
+    """Insert a company unless one of that name exists, even one committed a moment ago; return its id.
+
+    ON CONFLICT DO NOTHING instead of check-then-insert: on PostgreSQL it waits for
+    a concurrent insert of the same name and then does nothing, where a plain
+    INSERT would fail the whole request with a UniqueViolation.
+    """
+    dialect = postgresql if is_postgresql(session) else sqlite
+    statement = (dialect.insert(Company.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=["name"]).returning(Company.__table__.c.id))
+    return session.execute(statement).scalar()
 
 
 def update_company(session: Session, company_id: int, changes: dict) -> Company:
@@ -160,8 +174,9 @@ def resolve_company(session: Session, company_id, name) -> Company | None:
     name = name.strip()[:255]
     company = find_company_by_name(session, name)
     if company is None:
-        company = Company(name=name)
-        session.add(company)  # flushed with the caller's unit of work
+        # Forty lead forms may name the same new company at once: one of them inserts it.
+        company_id = _insert_if_new(session, name=name)
+        company = get_company(session, company_id) if company_id else find_company_by_name(session, name)
     return company
 
 
