@@ -33,10 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
     from web import crm
     from web import i18n, pages
     from web.fields import IdConverter
-    from web.json_input import CheckedJSONProvider
+    from web.input_checks import CheckedJSONProvider, check_request_text
     # Before the blueprints: a rule takes its converter when it is added.
     app.url_map.converters["int"] = IdConverter
     app.json = CheckedJSONProvider(app)
+    app.before_request(check_request_text)
     db.init_app(app)
     errors.register_error_handlers(app)
     app.register_blueprint(api.bp)
