@@ -6,6 +6,7 @@ import io
 import pytest
 
 from tests.conftest import FIXTURES, deploy
+from tests.signing.conftest import data_dir, keys_template  # noqa: F401 - fixtures: revocations need keys
 from web.input_checks import MAX_DEPTH
 
 BIG = 2**70
@@ -145,3 +146,10 @@ def test_an_upload_with_no_file_name_is_answered(api):
     deployed = api["admin"].post("/api/process-definitions", data={"file": (io.BytesIO(b"<x/>"), "")},
                                  content_type="multipart/form-data")
     assert deployed.status_code < 500
+
+
+def test_a_serial_no_certificate_can_have_is_a_422(api, data_dir):
+    for serial in ("0", "000", "f" * 40):
+        response = api["admin"].post("/api/signing/revocations", json={"serial": serial})
+        assert response.status_code == 422, (serial, response.get_json())
+        assert response.get_json()["errors"][0]["field"] == "serial"
