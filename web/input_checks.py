@@ -4,13 +4,15 @@ Every JSON body reaches the app through `app.json.loads` (request.get_json),
 so the checks here cover every route. A body nested ~1000 deep makes the
 parser, marshmallow, jsonschema and json.dumps recurse until RecursionError;
 a lone surrogate ("\\ud800") parses but cannot be encoded as UTF-8 for the
-database, a PDF or lxml; PostgreSQL refuses NUL in text and in JSON. The same
+database, a PDF or lxml; PostgreSQL refuses NUL in text and in JSON, and
+no JSON column holds NaN or Infinity (Python reads both, and 1e999 as inf). The same
 text checks apply to path segments, query parameters, form fields and file
 names (`check_request_text`, run before every request). All are a 400.
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flask import request
@@ -35,13 +37,15 @@ class CheckedJSONProvider(DefaultJSONProvider):
 
 
 def check_document(value) -> None:
-    """Raise BadRequest when `value` nests deeper than MAX_DEPTH or holds a lone surrogate."""
+    """Raise BadRequest when `value` nests deeper than MAX_DEPTH, holds bad text or a number not finite."""
     pending = [(value, 1)]
     while pending:  # iterative: the point is not to recurse on hostile depth
         item, depth = pending.pop()
         if isinstance(item, str):
             _check_text(item, "body")
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            _refuse("numbers must be finite (no NaN, Infinity or overflowing exponents)")
         if not isinstance(item, (dict, list)):
             continue
         if depth > MAX_DEPTH:

@@ -63,6 +63,15 @@ def test_nul_in_json_a_query_a_path_or_a_file_name_is_a_400_naming_it(api):
     assert api["admin"].get("/api/companies").get_json() == []
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_number_json_columns_cannot_hold_is_a_400(api, number):
+    deploy(api["admin"], FIXTURES / "loop.bpmn")
+    response = api["alice"].post("/api/process-instances", data='{"process_key": "loop", "data": {"x": %s}}'
+                                 % number, content_type="application/json")
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["errors"][0]["field"] == "body"
+
+
 def test_a_surrogate_pair_is_one_character(api):
     created = api["admin"].post("/api/companies", data='{"name": "Emoji \\ud83d\\ude00 Ltd"}',
                                 content_type="application/json")
