@@ -36,6 +36,12 @@ def create_app(config: dict | None = None) -> Flask:
     from web import i18n, pages, signing_pages
     from web import security, tokens
     security.init_app(app)
+    from web.fields import IdConverter
+    from web.input_checks import CheckedJSONProvider, check_request_text
+    # Before the blueprints: a rule takes its converter when it is added.
+    app.url_map.converters["int"] = IdConverter
+    app.json = CheckedJSONProvider(app)
+    app.before_request(check_request_text)
     db.init_app(app)
     errors.register_error_handlers(app)
     app.register_blueprint(api.bp)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor
 from core.audit import changes_of, record
-from core.db import get_or_raise
+from core.db import get_or_raise, is_postgresql
 from core.errors import Conflict, InvalidInput
 
 from . import visibility
@@ -56,15 +57,29 @@ def create_company(session: Session, *, name: str, parent_id: int | None = None,
         raise Conflict(f"a company called {name!r} exists already")
     if parent_id is not None:
         _existing_parent(session, parent_id, actor)
-    company = Company(name=name, parent_id=parent_id, industry=industry, city=city,
-                      owner_id=getattr(actor, "id", None))
-    session.add(company)
-    session.flush()
+    company_id = _insert_if_new(session, name=name, parent_id=parent_id, industry=industry, city=city,
+                                owner_id=getattr(actor, "id", None))
+    if company_id is None:  # another request added it since the check above
+        raise Conflict(f"a company called {name!r} exists already")
+    company = get_company(session, company_id)
     record(session, "company.created", actor=actor, object_type="company", object_id=company.id,
            changes={field: [None, value] for field, value in (("name", name), ("parent_id", parent_id),
                                                               ("industry", industry), ("city", city))
                     if value is not None})
     return company
+
+
+def _insert_if_new(session: Session, **values) -> int | None:
+    """Insert a company unless one of that name exists, even one committed a moment ago; return its id.
+
+    ON CONFLICT DO NOTHING instead of check-then-insert: on PostgreSQL it waits for
+    a concurrent insert of the same name and then does nothing, where a plain
+    INSERT would fail the whole request with a UniqueViolation.
+    """
+    dialect = postgresql if is_postgresql(session) else sqlite
+    statement = (dialect.insert(Company.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=["name"]).returning(Company.__table__.c.id))
+    return session.execute(statement).scalar()
 
 
 COMPANY_FIELDS = ("name", "parent_id", "industry", "city")
@@ -184,8 +199,9 @@ def resolve_company(session: Session, company_id, name, *, owner_id: int | None 
     name = name.strip()[:255]
     company = find_company_by_name(session, name)
     if company is None:
-        company = Company(name=name, owner_id=owner_id)
-        session.add(company)  # flushed with the caller's unit of work
+        # Forty lead forms may name the same new company at once: one of them inserts it.
+        company_id = _insert_if_new(session, name=name, owner_id=owner_id)
+        company = get_company(session, company_id) if company_id else find_company_by_name(session, name)
     return company
 
 

@@ -208,6 +208,9 @@ def revoke_certificate(serial: str, reason: str, actor, *, data_dir: Path | None
         number = int(serial, 16)
     except ValueError:
         raise InvalidInput("serial must be hexadecimal", [{"message": "not hex", "field": "serial"}]) from None
+    if not 0 < number < 2**159:  # what X.509 allows a serial number: positive, at most 20 bytes
+        raise InvalidInput("no certificate has that serial", [{"message": "a serial is from 1 to 2**159 - 1",
+                                                                "field": "serial"}])
     crl = keys.revoke_certificate(_data_dir(data_dir), number, reason)
     return {"serial": format(number, "x"), "reason": reason, "revoked": len(list(crl))}
 

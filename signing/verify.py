@@ -14,7 +14,6 @@ from datetime import datetime
 from io import BytesIO
 
 from asn1crypto import crl as asn1_crl
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import (KeyUsageConstraints, SignatureCoverageLevel,
@@ -81,9 +80,14 @@ def open_pdf(data: bytes, file_name: str) -> PdfFileReader:
     if not data.lstrip()[:5] == b"%PDF-":
         _not_a_pdf(file_name, "it does not start with %PDF-")
     try:
-        return PdfFileReader(BytesIO(data), strict=False)
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
-        _not_a_pdf(file_name, str(exc))
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        reader.root  # noqa: B018 - reading the catalogue is where a broken xref shows
+        return reader
+    # Untrusted bytes: pyHanko's parser lets zlib.error, AssertionError, struct.error,
+    # RecursionError and more escape on damaged files; any of them means "unreadable".
+    except Exception as exc:  # noqa: BLE001
+        log.debug("cannot parse %s", file_name, exc_info=True)
+        _not_readable(file_name, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
 def embedded_contract(reader: PdfFileReader) -> dict | None:
@@ -93,7 +97,8 @@ def embedded_contract(reader: PdfFileReader) -> dict | None:
         for index in range(0, len(names) - 1, 2):
             if str(names[index]) == "contract.json":
                 return json.loads(names[index + 1]["/EF"]["/F"].data)
-    except (KeyError, PdfError, ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - untrusted input: a damaged attachment is no contract
+        log.debug("cannot read the embedded contract.json", exc_info=True)
         return None
     return None
 
@@ -260,4 +265,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _not_a_pdf(file_name: str, why: str):
     message = f"{file_name} is not a PDF: {why}"
-    raise InvalidInput(message, [{"message": message, "file": file_name}])
+    raise InvalidInput(message, [{"message": message, "field": "file", "file": file_name}])
+
+
+def _not_readable(file_name: str, why: str):
+    message = f"{file_name} is not a readable PDF: {why[:300]}"
+    raise InvalidInput(message, [{"message": message, "field": "file", "file": file_name}])

@@ -9,7 +9,8 @@ from .auth import current_actor, current_user, declare_permissions, token_requir
 from .db import get_session
 from .errors import BadRequest
 from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema,
-                      SetVariablesSchema, StartInstanceSchema, TaskSchema, TaskSummarySchema)
+                      SetVariablesSchema, StartInstanceSchema, TaskQuerySchema, TaskSchema,
+                      TaskSummarySchema)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 declare_permissions(bp, {
@@ -35,6 +36,7 @@ definition_schema = DefinitionSchema()
 definitions_schema = DefinitionSchema(many=True)
 instance_schema = InstanceDetailSchema()
 task_schema = TaskSchema()
+task_query_schema = TaskQuerySchema()
 task_summaries_schema = TaskSummarySchema(many=True)
 
 
@@ -103,10 +105,9 @@ def retry_instance(instance_id):
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    rows = tasks.list_open_tasks(get_session(), current_actor(),
-                                 instance_id=request.args.get("instance_id", type=int),
-                                 assigned_to_me=request.args.get("assignee") == "me",
-                                 group=request.args.get("group"))
+    query = task_query_schema.load(request.args)
+    rows = tasks.list_open_tasks(get_session(), current_actor(), instance_id=query["instance_id"],
+                                 assigned_to_me=query["assignee"] == "me", group=query["group"])
     return task_summaries_schema.dump(rows)
 
 

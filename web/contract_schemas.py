@@ -7,6 +7,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from signing.models import STATUSES
 
+from .fields import Id, Int64
+
 
 class Moment(fields.Field):
     """A date (2026-11-25) or an ISO 8601 time, naive meaning UTC; a bare date as `to` includes its day."""
@@ -53,12 +55,12 @@ class DraftContractSchema(Schema):
                                                    "to the seal's company and `customer`"})
     number = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
                            metadata={"description": "generated (DF-YYYYMMDD-XXXXXX) when absent"})
-    instance_id = fields.Integer(load_default=None, allow_none=True)
+    instance_id = Id(load_default=None, allow_none=True)
     place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
 
 
 class ContractQuerySchema(Schema):
-    instance_id = fields.Integer()
+    instance_id = Id()
     customer = fields.String(validate=validate.Length(min=1, max=255),
                              metadata={"description": "part of the customer's name, any case"})
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -111,10 +113,10 @@ class SignatureSchema(Schema):
 
 
 class RevisionSchema(Schema):
-    number = fields.Integer()
+    number = Int64()
     kind = fields.String()
     sha256 = fields.String()
-    size = fields.Integer()
+    size = Int64()
     created_at = fields.DateTime()
 
 
@@ -127,9 +129,9 @@ class ContractEventSchema(Schema):
 
 
 class ContractSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    instance_id = fields.Integer(allow_none=True)
+    instance_id = Id(allow_none=True)
     status = fields.String()
     sha256 = fields.String(allow_none=True, metadata={"description": "of the newest revision"})
     customer = fields.String()
@@ -159,12 +161,12 @@ class VerificationSchema(Schema):
     problems = fields.List(fields.String())
     file = fields.String()
     sha256 = fields.String()
-    size = fields.Integer()
+    size = Int64()
     contract = fields.Dict(allow_none=True, metadata={"description": "the embedded contract.json"})
-    id = fields.Integer()
-    instance_id = fields.Integer(allow_none=True)
+    id = Id()
+    instance_id = Id(allow_none=True)
     status = fields.String()
-    revision = fields.Integer()
+    revision = Int64()
 
 
 class CertificateSchema(Schema):

@@ -5,15 +5,17 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from crm.models import ATTITUDES, COMMITTEE_ROLES, OUTCOMES, TENDER_OUTCOMES
 
+from .fields import Id, Int64
+
 ISO_DURATION = validate.Regexp(r"^P(?=[\dT])(\d+[YMWD])*(T(\d+(\.\d+)?[HMS])+)?$",
                                error="an ISO 8601 duration such as P14D or PT12H")
 _name = validate.Length(min=1, max=255)
 
 
 class CompanySchema(Schema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
-    parent_id = fields.Integer(allow_none=True)
+    parent_id = Id(allow_none=True)
     parent = fields.Function(lambda c: c.parent.name if c.parent else None)
     industry = fields.String(allow_none=True)
     city = fields.String(allow_none=True)
@@ -22,7 +24,7 @@ class CompanySchema(Schema):
 
 class CompanyInSchema(Schema):
     name = fields.String(required=True, validate=_name)
-    parent_id = fields.Integer(allow_none=True, load_default=None)
+    parent_id = Id(allow_none=True, load_default=None)
     industry = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=80))
     city = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=80))
 
@@ -36,13 +38,13 @@ class CompanyGroupSchema(Schema):
     parents = fields.List(fields.Nested(CompanySchema), metadata={"description": "from the top of the group"})
     subsidiaries = fields.List(fields.Dict(), metadata={
         "description": "a tree: each {id, name, city, industry, subsidiaries}"})
-    company_count = fields.Integer(metadata={"description": "the company and all its subsidiaries"})
+    company_count = Int64(metadata={"description": "the company and all its subsidiaries"})
     totals = fields.Dict(metadata={"description": "the group's deals: open (with weighted_amount), won, lost"})
 
 
 class ContactSchema(Schema):
-    id = fields.Integer()
-    company_id = fields.Integer()
+    id = Id()
+    company_id = Id()
     company = fields.Function(lambda c: c.company.name)
     name = fields.String()
     title = fields.String(allow_none=True)
@@ -52,7 +54,7 @@ class ContactSchema(Schema):
 
 
 class ContactInSchema(Schema):
-    company_id = fields.Integer(required=True)
+    company_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     title = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
     email = fields.Email(allow_none=True, load_default=None)
@@ -60,14 +62,14 @@ class ContactInSchema(Schema):
 
 
 class OpportunitySchema(Schema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
-    instance_id = fields.Integer(metadata={"description": "the sales_funnel instance that runs the deal"})
+    instance_id = Id(metadata={"description": "the sales_funnel instance that runs the deal"})
     status = fields.Function(lambda o: o.instance.status, metadata={"description": "of the instance"})
-    company_id = fields.Integer(allow_none=True)
+    company_id = Id(allow_none=True)
     company = fields.Function(lambda o: o.company.name if o.company else None)
     owner = fields.Function(lambda o: o.owner.name if o.owner else None)
-    amount = fields.Integer(allow_none=True)
+    amount = Int64(allow_none=True)
     expected_close_date = fields.Date(allow_none=True)
     stage = fields.String(allow_none=True)
     probability = fields.Float()
@@ -76,16 +78,16 @@ class OpportunitySchema(Schema):
     lost_reason = fields.String(allow_none=True)
     lost_note = fields.String(allow_none=True)
     win_reason = fields.String(allow_none=True)
-    tender_id = fields.Integer(allow_none=True)
+    tender_id = Id(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
 
 
 class OpportunityInSchema(Schema):
-    company_id = fields.Integer(required=True)
+    company_id = Id(required=True)
     name = fields.String(load_default=None, validate=_name)
-    amount = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    amount = Int64(load_default=None, validate=validate.Range(min=0))
     expected_close_date = fields.Date(load_default=None)
     owner = fields.String(load_default=None, metadata={"description": "user name; default: the caller"})
     stale_after = fields.String(load_default=None, validate=ISO_DURATION,
@@ -95,9 +97,9 @@ class OpportunityInSchema(Schema):
 
 
 class CommitteeMemberSchema(Schema):
-    id = fields.Integer()
-    opportunity_id = fields.Integer()
-    contact_id = fields.Integer()
+    id = Id()
+    opportunity_id = Id()
+    contact_id = Id()
     contact = fields.Function(lambda m: m.contact.name)
     contact_title = fields.Function(lambda m: m.contact.title)
     role = fields.String()
@@ -107,7 +109,7 @@ class CommitteeMemberSchema(Schema):
 
 
 class CommitteeMemberInSchema(Schema):
-    contact_id = fields.Integer(required=True)
+    contact_id = Id(required=True)
     role = fields.String(required=True, validate=validate.OneOf(COMMITTEE_ROLES))
     influence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
     attitude = fields.String(load_default="neutral", validate=validate.OneOf(ATTITUDES))
@@ -115,34 +117,34 @@ class CommitteeMemberInSchema(Schema):
 
 
 class TenderSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     title = fields.String()
-    instance_id = fields.Integer(metadata={"description": "the tender instance"})
+    instance_id = Id(metadata={"description": "the tender instance"})
     status = fields.Function(lambda t: t.instance.status)
-    company_id = fields.Integer(allow_none=True)
+    company_id = Id(allow_none=True)
     company = fields.Function(lambda t: t.company.name if t.company else None)
     owner = fields.Function(lambda t: t.owner.name if t.owner else None)
     stage = fields.String(allow_none=True)
     outcome = fields.String(metadata={"description": "open, no_bid, missed, won or lost"})
-    budget = fields.Integer(allow_none=True)
+    budget = Int64(allow_none=True)
     registration_deadline = fields.Date(allow_none=True)
     questions_deadline = fields.Date(allow_none=True)
     submission_deadline = fields.Date(allow_none=True)
     opening_date = fields.Date(allow_none=True)
     award_date = fields.Date(allow_none=True)
-    bid_score = fields.Integer(allow_none=True)
-    bid_price = fields.Integer(allow_none=True)
+    bid_score = Int64(allow_none=True)
+    bid_price = Int64(allow_none=True)
     decision_reason = fields.String(allow_none=True,
                                     metadata={"description": "the director's, below the threshold"})
-    awarded_amount = fields.Integer(allow_none=True)
+    awarded_amount = Int64(allow_none=True)
     winner = fields.String(allow_none=True)
-    winning_price = fields.Integer(allow_none=True)
+    winning_price = Int64(allow_none=True)
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
 
 
 class TenderInSchema(Schema):
-    company_id = fields.Integer(load_default=None)
+    company_id = Id(load_default=None)
     buyer = fields.String(load_default=None, validate=_name)
     title = fields.String(load_default=None, validate=_name)
     owner = fields.String(load_default=None)
@@ -161,14 +163,14 @@ class PeriodQuerySchema(Schema):
     by = fields.String(load_default=None, validate=validate.OneOf(("month", "quarter")))
     process_key = fields.String(load_default="sales_funnel",
                                 validate=validate.OneOf(("sales_funnel", "tender")))
-    months = fields.Integer(load_default=6, validate=validate.Range(min=1, max=36))
+    months = Int64(load_default=6, validate=validate.Range(min=1, max=36))
 
 
 class ListQuerySchema(Schema):
     q = fields.String(load_default=None)
-    parent_id = fields.Integer(load_default=None)
-    company_id = fields.Integer(load_default=None)
-    group_of = fields.Integer(load_default=None)
+    parent_id = Id(load_default=None)
+    company_id = Id(load_default=None)
+    group_of = Id(load_default=None)
     owner = fields.String(load_default=None)
     stage = fields.String(load_default=None)
     outcome = fields.String(load_default=None, validate=validate.OneOf(sorted({*OUTCOMES, *TENDER_OUTCOMES})))
@@ -176,10 +178,10 @@ class ListQuerySchema(Schema):
 
 class StageConversionSchema(Schema):
     stage = fields.String()
-    entered = fields.Integer()
-    moved_on = fields.Integer(metadata={"description": "left other than lost: to the next stage or the end"})
-    lost = fields.Integer()
-    open = fields.Integer()
+    entered = Int64()
+    moved_on = Int64(metadata={"description": "left other than lost: to the next stage or the end"})
+    lost = Int64()
+    open = Int64()
     conversion_rate = fields.Float(allow_none=True, metadata={"description": "moved_on / entered"})
     loss_rate = fields.Float(allow_none=True)
 

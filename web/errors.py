@@ -11,6 +11,7 @@ import logging
 
 from flask import Flask, flash, g, jsonify, redirect, render_template, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -107,6 +108,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def stale(exc):
         return respond(409, [{"message": "changed meanwhile; reload and retry"}])
+
+    @app.errorhandler(IntegrityError)
+    def constraint_violated(exc):
+        # The database's constraints are the last line of validation: a race the
+        # services' checks could not see (two requests adding one name) is a conflict.
+        log.info("constraint violated: %s", exc.orig)
+        return respond(409, [{"message": "conflicts with an existing record; reload and retry"}])
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

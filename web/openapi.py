@@ -173,7 +173,21 @@ def build_spec() -> dict:
     _add_audit(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
+    _numeric_bounds(document)
     return document
+
+
+def _numeric_bounds(node) -> None:
+    """Make bounds numbers: apispec writes a Decimal field's Range as a string ("0.00"), not valid JSON Schema."""
+    if isinstance(node, dict):
+        for key in ("minimum", "maximum"):
+            if isinstance(node.get(key), str):
+                node[key] = float(node[key])
+        for value in node.values():
+            _numeric_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _numeric_bounds(value)
 
 
 @bp.get("/api/openapi.json")

@@ -1,7 +1,9 @@
 """The API's shapes: what a request may carry and what a response shows."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from .fields import Id, Int64
 
 
 class StartInstanceSchema(Schema):
@@ -28,10 +30,19 @@ class SetVariablesSchema(Schema):
                         metadata={"description": "names to delete; only with repair: true"})
 
 
+class TaskQuerySchema(Schema):
+    instance_id = Id(load_default=None)
+    assignee = fields.String(load_default=None)
+    group = fields.String(load_default=None)
+
+    class Meta:
+        unknown = EXCLUDE
+
+
 class ProblemSchema(Schema):
     message = fields.String()
     file = fields.String()
-    line = fields.Integer()
+    line = Int64()
     element_id = fields.String()
     field = fields.String()
 
@@ -41,9 +52,9 @@ class ErrorSchema(Schema):
 
 
 class DefinitionSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     key = fields.String()
-    version = fields.Integer()
+    version = Int64()
     name = fields.String()
     file_name = fields.String()
     executable = fields.Boolean(attribute="is_executable")
@@ -60,7 +71,7 @@ class TaskSchema(Schema):
     id = fields.String()
     name = fields.String(attribute="element_id", metadata={"description": "the BPMN element id"})
     title = fields.String()
-    instance_id = fields.Integer()
+    instance_id = Id()
     process_key = fields.Function(lambda t: t.instance.process_key)
     business_key = fields.Function(lambda t: t.instance.business_key)
     stage = fields.String(allow_none=True)
@@ -68,7 +79,7 @@ class TaskSchema(Schema):
     groups = fields.Function(lambda t: t.group_names)
     assignee = fields.Function(lambda t: t.assignee.name if t.assignee else None)
     due_at = fields.DateTime(allow_none=True)
-    priority = fields.Integer()
+    priority = Int64()
     status = fields.String()
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
@@ -83,7 +94,7 @@ class TaskSummarySchema(TaskSchema):
 
 
 class HistoryEntrySchema(Schema):
-    id = fields.Integer()
+    id = Id()
     at = fields.DateTime()
     action = fields.String()
     actor = fields.Function(lambda e: e.actor.name if e.actor else None)
@@ -96,12 +107,12 @@ class TimerSchema(Schema):
     element_id = fields.String()
     due_at = fields.DateTime()
     status = fields.String(metadata={"description": "waiting, or failed after its retries"})
-    attempts = fields.Integer()
+    attempts = Int64()
     last_error = fields.String(allow_none=True)
 
 
 class InstanceSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     process_key = fields.String()
     version = fields.Function(lambda i: i.definition.version)
     business_key = fields.String(allow_none=True)

@@ -94,7 +94,7 @@ def test_a_pdf_without_signatures_verifies_as_nothing(rendered, data_dir):
 def test_something_that_is_not_a_pdf_is_refused_by_name(data_dir):
     with pytest.raises(InvalidInput) as raised:
         verify.verify_pdf(b"PK\x03\x04 a zip file", keys.trust(data_dir), file_name="offer.docx")
-    assert raised.value.problems == [{"message": raised.value.message, "file": "offer.docx"}]
+    assert raised.value.problems == [{"message": raised.value.message, "field": "file", "file": "offer.docx"}]
     assert "offer.docx is not a PDF" in raised.value.message
 
 
