@@ -201,7 +201,12 @@ def resolve_company(session: Session, company_id, name, *, owner_id: int | None 
     if company is None:
         # Forty lead forms may name the same new company at once: one of them inserts it.
         company_id = _insert_if_new(session, name=name, owner_id=owner_id)
-        company = get_company(session, company_id) if company_id else find_company_by_name(session, name)
+        if company_id is None:
+            return find_company_by_name(session, name)
+        company = get_company(session, company_id)
+        # The process creates it (the actor of the step is in the task.completed row before this).
+        record(session, "company.created", actor=None, object_type="company", object_id=company_id,
+               changes={"name": [None, name], "owner_id": [None, owner_id]}, detail={"source": "process"})
     return company
 
 

@@ -9,7 +9,7 @@ from accounts import permissions, teams
 from accounts.models import GroupPermission, Team
 from core.errors import DomainError
 
-from .cli import fail, unit_of_work
+from .cli_common import fail, unit_of_work
 
 group_cli = AppGroup("group", help="Grant permissions to groups.")
 team_cli = AppGroup("team", help="Manage sales teams: a manager sees what the team owns.")

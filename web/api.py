@@ -5,7 +5,7 @@ from flask import Blueprint, request
 
 from engine import definitions, instances, tasks
 
-from .auth import current_actor, current_user, declare_permissions, token_required
+from .auth import current_actor, declare_permissions, token_required
 from .db import get_session
 from .errors import BadRequest
 from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g, request, session
 
 import accounts
 from accounts.models import User
@@ -37,13 +37,25 @@ def current_actor() -> accounts.Actor:
         if is_api_request():
             g.actor = accounts.actor_for_token(get_session(), _bearer_token(), ip=request.remote_addr)
         else:
-            from .pages import page_user
-
             user = page_user()
             if user is None:
                 raise Unauthorized("please log in")
             g.actor = accounts.actor_for_user(get_session(), user, ip=request.remote_addr)
     return g.actor
+
+
+def page_user():
+    """Return the logged-in user of this request, or None."""
+    if "page_user" not in g:
+        user = None
+        user_id = session.get("user_id")
+        if user_id is not None:
+            user = accounts.find_user_by_id(get_session(), user_id)
+            # Logout, a password change and disabling bump the version: copies of the cookie die too.
+            if user is not None and session.get("session_version") != user.session_version:
+                user = None
+        g.page_user = user
+    return g.page_user
 
 
 def _bearer_token() -> str:

@@ -14,18 +14,8 @@ from engine import definitions
 from core import audit
 from core.errors import DomainError, InvalidInput
 
-
-def unit_of_work():
-    return current_app.extensions["session_factory"].begin()
-
-
-def fail(exc: DomainError):
-    for problem in exc.problems:
-        where = ", ".join(f"{k} {problem[k]}" for k in ("file", "line", "element_id", "field")
-                          if problem.get(k) is not None)
-        click.echo(f"error: {problem['message']}" + (f" ({where})" if where else ""), err=True)
-    sys.exit(1)
-
+from .access_cli import group_cli, team_cli
+from .cli_common import fail, unit_of_work
 
 user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")
@@ -213,8 +203,6 @@ def run_worker():
 
 def register_commands(app: Flask) -> None:
     """Add the admin commands to the app's CLI."""
-    from .access_cli import group_cli, team_cli
-
     for command in (user_cli, token_cli, processes_cli, audit_cli, load_demo, run_worker, group_cli,
                     team_cli):
         app.cli.add_command(command)

@@ -181,9 +181,7 @@ def test_legal_records_a_signature_made_elsewhere_by_uploading_the_pdf(api, app,
 
 
 def test_two_concurrent_posts_give_one_signature(live_app, data_dir):
-    tokens = {name: make_token(live_app, name, groups) for name, groups in (("lee", ("legal",)), ("sam", ("sales",)))}
-    client = live_app.test_client()
-    legal, sales = Api(client, tokens["lee"]), Api(client, tokens["sam"])
+    legal = Api(live_app.test_client(), make_token(live_app, "lee", ("legal",)))
     contract = draft(legal, clauses=SHORT)
     legal.post(f"/api/contracts/{contract['id']}/seal")
     url = send_link(legal, contract["id"])["url"]

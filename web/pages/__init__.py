@@ -11,13 +11,10 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, request, session, url_for
-
-import accounts
+from flask import Blueprint, redirect, request, url_for
 
 from .. import i18n
-from ..auth import PUBLIC, SIGNED_IN, current_actor, declare_permissions
-from ..db import get_session
+from ..auth import PUBLIC, SIGNED_IN, current_actor, declare_permissions, page_user
 
 bp = Blueprint("pages", __name__, template_folder="../templates", static_folder="../static",
                static_url_path="/assets")
@@ -36,20 +33,6 @@ declare_permissions(bp, {
     "upload": "processes.deploy", "start": "processes.start",
     "audit_log": "audit.read",
 })
-
-
-def page_user():
-    """Return the logged-in user of this request, or None."""
-    if "page_user" not in g:
-        user = None
-        user_id = session.get("user_id")
-        if user_id is not None:
-            user = accounts.find_user_by_id(get_session(), user_id)
-            # Logout, a password change and disabling bump the version: copies of the cookie die too.
-            if user is not None and session.get("session_version") != user.session_version:
-                user = None
-        g.page_user = user
-    return g.page_user
 
 
 def page_actor():
