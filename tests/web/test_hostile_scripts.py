@@ -123,12 +123,12 @@ def test_start_data_nested_too_deep_is_refused_with_422(api, tmp_path):
     path.write_bytes(process_with("total = 1"))
     deploy(api["admin"], path)
     deep = {}
-    for _ in range(100):
+    for _ in range(40):  # under the body's limit of 64 levels, over the data's of 32
         deep = {"d": deep}
     response = api["alice"].post("/api/process-instances",
                                  json={"process_key": "hostile", "data": {"deep": deep}})
     assert response.status_code == 422
-    assert "nested more than 64 levels deep" in response.get_json()["errors"][0]["message"]
+    assert "levels deep" in response.get_json()["errors"][0]["message"]
 
 
 @pytest.mark.parametrize("name", ["shared rows", "ljust", "append loop", "join"])
