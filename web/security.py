@@ -3,7 +3,8 @@
 The pages load scripts and styles from this site only and run no inline script
 (data for scripts travels in `<script type="application/json">` blocks, which
 are never executed), so the policy can forbid everything else. Nothing may frame
-a page, except the contract page's own PDF viewer, which frames the PDF.
+a page, except the PDF viewers of the contract page and of the customer's signing
+page, which frame the PDF.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from flask import Flask, request
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-# Responses a page of this site shows in an <iframe> (web/templates/contract.html).
-FRAMED_BY_SITE = {"pages.contract_pdf"}
+# Responses a page of this site shows in an <iframe> (contract.html, sign.html).
+FRAMED_BY_SITE = {"pages.contract_pdf", "signing_pages.sign_pdf"}
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
