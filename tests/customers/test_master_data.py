@@ -1,7 +1,10 @@
 """Company and contact master data through the API: codes checked, phones in E.164, consent as a history."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from stdnum.cn import uscc
@@ -160,3 +163,12 @@ def test_contacts_of_a_company_out_of_sight_stay_out_of_sight(api):
     assert api["alice"].patch(f"/api/contacts/{contact['id']}", json={"title": "x"}).status_code == 404
     assert error_fields(api["alice"].post("/api/contacts", json={"company_id": company["id"], "name": "x"})) == [
         "company_id"]
+
+
+def test_customers_imports_no_crm(database_url):
+    # database_url: one run per backend, like every test here; the import does not touch the database.
+    code = ("import sys, customers.companies, customers.contacts, customers.master_data; "
+            "print(sorted(m for m in sys.modules if m == 'crm' or m.startswith(('crm.', 'flask'))))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.strip() == "[]"
