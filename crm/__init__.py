@@ -1,14 +1,15 @@
-"""The CRM domain beside the engine: companies, contacts, deals, tenders and reports. No Flask.
+"""The CRM domain beside the engine: deals, tenders and reports on the customers package. No Flask.
 
 The engine stays generic and imports nothing from here. Importing this package
 registers crm.tracking.on_persist as an engine instance listener, so every
-process step keeps the opportunity or tender of its instance up to date.
+process step keeps the opportunity or tender of its instance up to date, and
+registers with customers.visibility that a company is seen through its deals and tenders.
 """
 from engine import instances as _instances
 
-from . import models, tracking
+from . import models, tracking, visibility
 
 if tracking.on_persist not in _instances.INSTANCE_LISTENERS:
     _instances.INSTANCE_LISTENERS.append(tracking.on_persist)
 
-__all__ = ["models", "tracking"]
+__all__ = ["models", "tracking", "visibility"]

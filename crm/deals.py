@@ -19,10 +19,11 @@ from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput, NotFound
 from accounts.models import User
 from accounts.permissions import Actor
+from customers.companies import get_company, subsidiary_ids
+from customers.models import Contact
 
 from . import visibility
-from .companies import get_company, subsidiary_ids
-from .models import CommitteeMember, Contact, Opportunity
+from .models import CommitteeMember, Opportunity
 from .tracking import FUNNEL_KEY
 
 

@@ -1,8 +1,8 @@
-"""The CRM tables: companies in groups, contacts, opportunities, decision committees, tenders.
+"""The CRM tables: opportunities, decision committees, tenders (companies and contacts: customers.models).
 
 The schema comes from alembic/versions/0008_create_crm_records.py; these classes
 map it. Opportunities and tenders are one per process instance and are kept in
-step with it by crm.tracking; people edit companies, contacts and committees.
+step with it by crm.tracking; people edit committees.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
 from accounts.models import User
+from customers.models import Company, Contact
 from engine.models import ProcessInstance
 
 COMMITTEE_ROLES = ("decision_maker", "influencer", "evaluator", "user", "gatekeeper")
@@ -29,41 +30,6 @@ WIN_REASONS = {"price": "价格 Price", "solution": "方案 Solution fit", "rela
 
 def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class Company(Base):
-    """A customer or prospect; `parent` makes groups of any depth (集团 and its subsidiaries)."""
-
-    __tablename__ = "companies"
-    __table_args__ = (CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"),
-                                                  index=True)
-    industry: Mapped[str | None] = mapped_column(String(80))
-    city: Mapped[str | None] = mapped_column(String(80))
-    # Who looks after the company; no foreign key, see migration 0010.
-    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    parent: Mapped[Company | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
-
-
-class Contact(Base):
-    """A person at a company."""
-
-    __tablename__ = "contacts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
-    title: Mapped[str | None] = mapped_column(String(120))
-    email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    company: Mapped[Company] = relationship(lazy="joined")
 
 
 class Tender(Base):

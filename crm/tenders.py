@@ -12,9 +12,9 @@ from core.db import get_or_raise
 from core.errors import InvalidInput
 from accounts.models import User
 from accounts.permissions import Actor
+from customers.companies import get_company
 
 from . import visibility
-from .companies import get_company
 from .models import Tender
 from .tracking import TENDER_KEY
 

@@ -25,8 +25,8 @@ from core.db import utcnow
 from engine.forms import NS
 from accounts.models import User
 from engine.models import ProcessDefinition, ProcessInstance
+from customers.companies import resolve_company
 
-from .companies import resolve_company
 from .models import TENDER_OUTCOMES, Opportunity, Tender
 
 FUNNEL_KEY = "sales_funnel"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.models import Company
+from customers.models import Company
 import accounts
 from accounts import teams
 from engine import definitions

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm import companies, deals, tenders
+from crm import deals, tenders
+from customers import companies, contacts
 from crm.models import Opportunity
 import accounts
 from engine import instances, tasks
@@ -135,7 +136,7 @@ def _work_deal(session: Session, people: dict, deal, amount: int, target, close:
 
 def _add_committee(session: Session, deal, company_id: int) -> None:
     for name, title, role, influence, attitude in CONTACTS:
-        contact = companies.create_contact(session, company_id=company_id, name=name, title=title)
+        contact = contacts.create_contact(session, company_id=company_id, name=name, title=title)
         deals.add_committee_member(session, deal.id, contact_id=contact.id, role=role, influence=influence,
                                    attitude=attitude)
 

@@ -1,4 +1,4 @@
-"""The CRM routes: companies, contacts, deals and their committees, tenders, reports.
+"""The CRM routes: deals and their committees, tenders, reports (companies: web.customers).
 
 Routes parse, call one crm service, render. Importing this module imports the
 crm package, which registers its instance listener with the engine.
@@ -7,26 +7,17 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from crm import companies, deals, reports, tenders
+from crm import deals, reports, tenders
 
 from .api import json_body
 from .auth import current_actor, declare_permissions, token_required
-from .crm_schemas import (CommitteeMemberInSchema, CommitteeMemberSchema, CompanyGroupSchema, CompanyInSchema,
-                          CompanyPatchSchema, CompanySchema, ContactInSchema, ContactSchema,
-                          ConversionReportSchema, ListQuerySchema, OpportunityInSchema, OpportunitySchema,
-                          PeriodQuerySchema, TenderInSchema, TenderSchema)
+from .crm_schemas import (CommitteeMemberInSchema, CommitteeMemberSchema, ConversionReportSchema,
+                          ListQuerySchema, OpportunityInSchema, OpportunitySchema, PeriodQuerySchema,
+                          TenderInSchema, TenderSchema)
 from .db import get_session
 
 bp = Blueprint("crm", __name__, url_prefix="/api")
 declare_permissions(bp, {
-    "list_companies": "companies.read",
-    "create_company": "companies.write",
-    "show_company": "companies.read",
-    "update_company": "companies.write",
-    "show_company_group": "companies.read",
-    "list_contacts": "companies.read",
-    "create_contact": "companies.write",
-    "show_contact": "companies.read",
     "list_opportunities": "deals.read",
     "open_opportunity": "deals.write",
     "show_opportunity": "deals.read",
@@ -44,11 +35,6 @@ declare_permissions(bp, {
     "tender_win_rate_report": "reports.read",
 })
 
-company_schema, companies_schema = CompanySchema(), CompanySchema(many=True)
-company_in_schema, company_patch_schema = CompanyInSchema(), CompanyPatchSchema(partial=True)
-group_schema = CompanyGroupSchema()
-contact_schema, contacts_schema = ContactSchema(), ContactSchema(many=True)
-contact_in_schema = ContactInSchema()
 deal_schema, deals_schema = OpportunitySchema(), OpportunitySchema(many=True)
 deal_in_schema = OpportunityInSchema()
 member_schema, members_schema = CommitteeMemberSchema(), CommitteeMemberSchema(many=True)
@@ -56,7 +42,6 @@ member_in_schema = CommitteeMemberInSchema()
 tender_schema, tenders_schema, tender_in_schema = TenderSchema(), TenderSchema(many=True), TenderInSchema()
 conversion_schema = ConversionReportSchema()
 # Query parameters per route: any other parameter is refused with 422, naming it.
-company_query, contact_query = ListQuerySchema(only=("q", "parent_id")), ListQuerySchema(only=("company_id",))
 deal_query = ListQuerySchema(only=("outcome", "stage", "company_id", "group_of", "owner"))
 tender_query = ListQuerySchema(only=("outcome",))
 period_only = PeriodQuerySchema(only=("start", "end"))
@@ -69,64 +54,6 @@ def period_query(schema: PeriodQuerySchema) -> dict:
     """Return a report's query parameters, validated, with `from` and `to` as a Period."""
     args = schema.load(request.args)
     return {"period": reports.Period(args.pop("start"), args.pop("end")), **args}
-
-
-# --- companies and contacts -----------------------------------------------------------------
-
-@bp.get("/companies")
-@token_required
-def list_companies():
-    query = company_query.load(request.args)
-    return companies_schema.dump(companies.list_companies(get_session(), name_contains=query["q"],
-                                                          parent_id=query["parent_id"], actor=current_actor()))
-
-
-@bp.post("/companies")
-@token_required
-def create_company():
-    body = company_in_schema.load(json_body())
-    return company_schema.dump(companies.create_company(get_session(), actor=current_actor(), **body)), 201
-
-
-@bp.get("/companies/<int:company_id>")
-@token_required
-def show_company(company_id):
-    return company_schema.dump(companies.get_company(get_session(), company_id, actor=current_actor()))
-
-
-@bp.patch("/companies/<int:company_id>")
-@token_required
-def update_company(company_id):
-    changes = company_patch_schema.load(json_body())
-    return company_schema.dump(companies.update_company(get_session(), company_id, changes,
-                                                        actor=current_actor()))
-
-
-@bp.get("/companies/<int:company_id>/group")
-@token_required
-def show_company_group(company_id):
-    return group_schema.dump(companies.company_group(get_session(), company_id, actor=current_actor()))
-
-
-@bp.get("/contacts")
-@token_required
-def list_contacts():
-    query = contact_query.load(request.args)
-    return contacts_schema.dump(companies.list_contacts(get_session(), company_id=query["company_id"],
-                                                        actor=current_actor()))
-
-
-@bp.post("/contacts")
-@token_required
-def create_contact():
-    body = contact_in_schema.load(json_body())
-    return contact_schema.dump(companies.create_contact(get_session(), actor=current_actor(), **body)), 201
-
-
-@bp.get("/contacts/<int:contact_id>")
-@token_required
-def show_contact(contact_id):
-    return contact_schema.dump(companies.get_contact(get_session(), contact_id, actor=current_actor()))
 
 
 # --- deals and their committees -------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""The shapes of the CRM routes (web.crm), and their entries in the OpenAPI document."""
+"""The shapes of the CRM routes (web.crm), and their entries in the OpenAPI document.
+
+The company and contact shapes are in web.customers.schemas.
+"""
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -10,55 +13,6 @@ from .fields import Id, Int64
 ISO_DURATION = validate.Regexp(r"^P(?=[\dT])(\d+[YMWD])*(T(\d+(\.\d+)?[HMS])+)?$",
                                error="an ISO 8601 duration such as P14D or PT12H")
 _name = validate.Length(min=1, max=255)
-
-
-class CompanySchema(Schema):
-    id = Id()
-    name = fields.String()
-    parent_id = Id(allow_none=True)
-    parent = fields.Function(lambda c: c.parent.name if c.parent else None)
-    industry = fields.String(allow_none=True)
-    city = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class CompanyInSchema(Schema):
-    name = fields.String(required=True, validate=_name)
-    parent_id = Id(allow_none=True, load_default=None)
-    industry = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=80))
-    city = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=80))
-
-
-class CompanyPatchSchema(CompanyInSchema):
-    """The same fields, each optional: load with partial=True, and only those sent change."""
-
-
-class CompanyGroupSchema(Schema):
-    company = fields.Nested(CompanySchema)
-    parents = fields.List(fields.Nested(CompanySchema), metadata={"description": "from the top of the group"})
-    subsidiaries = fields.List(fields.Dict(), metadata={
-        "description": "a tree: each {id, name, city, industry, subsidiaries}"})
-    company_count = Int64(metadata={"description": "the company and all its subsidiaries"})
-    totals = fields.Dict(metadata={"description": "the group's deals: open (with weighted_amount), won, lost"})
-
-
-class ContactSchema(Schema):
-    id = Id()
-    company_id = Id()
-    company = fields.Function(lambda c: c.company.name)
-    name = fields.String()
-    title = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class ContactInSchema(Schema):
-    company_id = Id(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    title = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
-    email = fields.Email(allow_none=True, load_default=None)
-    phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
 
 
 class OpportunitySchema(Schema):
@@ -167,8 +121,6 @@ class PeriodQuerySchema(Schema):
 
 
 class ListQuerySchema(Schema):
-    q = fields.String(load_default=None)
-    parent_id = Id(load_default=None)
     company_id = Id(load_default=None)
     group_of = Id(load_default=None)
     owner = fields.String(load_default=None)
@@ -196,8 +148,7 @@ class ConversionReportSchema(Schema):
                                                    "{period, stages, overall} each"})
 
 
-SCHEMAS = {"Company": CompanySchema, "CompanyIn": CompanyInSchema, "CompanyGroup": CompanyGroupSchema,
-           "Contact": ContactSchema, "ContactIn": ContactInSchema, "Opportunity": OpportunitySchema,
+SCHEMAS = {"Opportunity": OpportunitySchema,
            "OpportunityIn": OpportunityInSchema, "CommitteeMember": CommitteeMemberSchema,
            "CommitteeMemberIn": CommitteeMemberInSchema, "Tender": TenderSchema, "TenderIn": TenderInSchema,
            "ConversionReport": ConversionReportSchema}
@@ -207,18 +158,6 @@ REPORT = "Report"  # a JSON object, described per route
 
 # path, method, summary, status, response schema (or REPORT), is a list, request schema, query parameters
 ROUTES = [
-    ("/api/companies", "get", "Companies by name", "200", "Company", True, None,
-     [("q", "name contains"), ("parent_id", "direct subsidiaries of")]),
-    ("/api/companies", "post", "Add a company, optionally under a parent", "201", "Company", False, "CompanyIn",
-     []),
-    ("/api/companies/{id}", "get", "A company", "200", "Company", False, None, []),
-    ("/api/companies/{id}", "patch", "Change a company (a parent inside its own group is refused)", "200",
-     "Company", False, "CompanyIn", []),
-    ("/api/companies/{id}/group", "get", "The company with all its subsidiaries, any depth, and their deals",
-     "200", "CompanyGroup", False, None, []),
-    ("/api/contacts", "get", "Contacts", "200", "Contact", True, None, [("company_id", "of this company")]),
-    ("/api/contacts", "post", "Add a contact", "201", "Contact", False, "ContactIn", []),
-    ("/api/contacts/{id}", "get", "A contact", "200", "Contact", False, None, []),
     ("/api/opportunities", "get", "Deals", "200", "Opportunity", True, None,
      [("outcome", "open, won or lost"), ("stage", "current stage"), ("company_id", "of this company"),
       ("group_of", "of this company or any subsidiary"), ("owner", "user name")]),

@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
 from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
+from .customers import schemas as customer_schemas
 from .auth import PUBLIC, declare_permissions
 
 bp = Blueprint("openapi", __name__)
@@ -196,11 +197,13 @@ def openapi_document():
 
 
 def _add_crm(spec: APISpec) -> None:
-    """Add the CRM routes (web.crm) and their schemas, as web.crm_schemas lists them."""
-    for name, schema in crm_schemas.SCHEMAS.items():
-        spec.components.schema(name, schema=schema)
+    """Add the company, contact and CRM routes and their schemas, as their schema modules list them."""
+    for module in (customer_schemas, crm_schemas):
+        for name, schema in module.SCHEMAS.items():
+            spec.components.schema(name, schema=schema)
     paths: dict = {}
-    for path, method, summary, status, response, many, body, query in crm_schemas.ROUTES:
+    routes = [*customer_schemas.ROUTES, *crm_schemas.ROUTES]
+    for path, method, summary, status, response, many, body, query in routes:
         if response is None:
             responses = {status: {"description": "done"}}
         elif response == crm_schemas.REPORT:

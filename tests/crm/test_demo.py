@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 import demo
 from crm import reports
-from crm.models import Company, Opportunity, Tender
+from crm.models import Opportunity, Tender
+from customers.models import Company
 from core.db import utcnow
 from engine.models import StageVisit
 

@@ -13,7 +13,7 @@ BIG = 2**70
 JSON_ROUTES = [("post", "/api/process-instances"), ("post", "/api/companies"), ("post", "/api/contacts"),
                ("post", "/api/opportunities"), ("post", "/api/tenders"), ("post", "/api/contracts"),
                ("post", "/api/process-instances/1/variables"), ("post", "/api/signing/revocations"),
-               ("post", "/api/tasks/x/complete"), ("patch", "/api/companies/1")]
+               ("post", "/api/tasks/x/complete"), ("patch", "/api/companies/1"), ("patch", "/api/contacts/1")]
 
 
 def deep(depth: int, inner: str = "1") -> str:

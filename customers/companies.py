@@ -1,15 +1,14 @@
-"""Companies in groups of any depth, and the people who work there.
+"""Companies in groups of any depth, with their master data (customers.master_data).
 
 A company's `parent` makes a group: 中国移动 with its provincial companies, and
-their city branches under those. The group view walks the tree with one
-recursive query on both SQLite and PostgreSQL; `update_company` refuses a parent
-that would close a cycle, so the walk always ends.
+their city branches under those. `subsidiary_ids` walks the tree with one
+recursive query on both SQLite and PostgreSQL (crm.groups builds the group view
+on it); `update_company` refuses a parent that would close a cycle, so the walk
+always ends.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from sqlalchemy import func, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,8 +17,8 @@ from core.audit import changes_of, record
 from core.db import get_or_raise, is_postgresql
 from core.errors import Conflict, InvalidInput
 
-from . import visibility
-from .models import Company, Contact, Opportunity
+from . import master_data, visibility
+from .models import Company
 
 MAX_DEPTH = 50  # deeper than any real group; stops a walk over corrupted data
 
@@ -49,23 +48,30 @@ def list_companies(session: Session, *, name_contains: str | None = None, parent
     return list(session.scalars(query))
 
 
-def create_company(session: Session, *, name: str, parent_id: int | None = None,
-                   industry: str | None = None, city: str | None = None,
-                   actor: Actor | None = None) -> Company:
-    """Add a company owned by `actor`, optionally as a subsidiary of `parent_id`."""
+def create_company(session: Session, *, name: str, actor: Actor | None = None, erp_code: str | None = None,
+                   external_keys: list[dict] | None = None, **values) -> Company:
+    """Add a company owned by `actor` (or `owner_id`), optionally under `parent_id`, with its master data.
+
+    `values` are any of COMPANY_FIELDS; `erp_code` is the key of system "erp".
+    """
     if find_company_by_name(session, name) is not None:
         raise Conflict(f"a company called {name!r} exists already")
-    if parent_id is not None:
-        _existing_parent(session, parent_id, actor)
-    company_id = _insert_if_new(session, name=name, parent_id=parent_id, industry=industry, city=city,
-                                owner_id=getattr(actor, "id", None))
+    if values.get("parent_id") is not None:
+        _existing_parent(session, values["parent_id"], actor)
+    values = master_data.checked(session, {field: value for field, value in values.items() if value is not None})
+    # The caller owning what it adds goes without saying in the log; another owner is recorded.
+    company_id = _insert_if_new(session, name=name, **{"owner_id": getattr(actor, "id", None), **values})
     if company_id is None:  # another request added it since the check above
         raise Conflict(f"a company called {name!r} exists already")
     company = get_company(session, company_id)
+    keys = master_data.replace_keys(session, company, external_keys, erp_code)
+    session.flush()
+    changes = {"name": [None, name], **{field: [None, master_data.as_json(value)]
+                                        for field, value in values.items() if value not in (None, [])}}
+    if keys:
+        changes["external_keys"] = keys
     record(session, "company.created", actor=actor, object_type="company", object_id=company.id,
-           changes={field: [None, value] for field, value in (("name", name), ("parent_id", parent_id),
-                                                              ("industry", industry), ("city", city))
-                    if value is not None})
+           changes=changes)
     return company
 
 
@@ -82,13 +88,15 @@ def _insert_if_new(session: Session, **values) -> int | None:
     return session.execute(statement).scalar()
 
 
-COMPANY_FIELDS = ("name", "parent_id", "industry", "city")
+COMPANY_FIELDS = ("name", "parent_id", "industry", "city", *master_data.FIELDS)
 
 
 def update_company(session: Session, company_id: int, changes: dict, *,
                    actor: Actor | None = None) -> Company:
-    """Change a company's name, parent, industry or city; refuse a parent inside its own group."""
+    """Change a company's name, parent or master data; refuse a parent inside its own group."""
     company = get_company(session, company_id, actor=actor)
+    changes = dict(changes)
+    external_keys, erp_code = changes.pop("external_keys", None), changes.pop("erp_code", master_data.UNSET)
     if "name" in changes and changes["name"] != company.name:
         if find_company_by_name(session, changes["name"]) is not None:
             raise Conflict(f"a company called {changes['name']!r} exists already")
@@ -98,9 +106,12 @@ def update_company(session: Session, company_id: int, changes: dict, *,
             raise InvalidInput("a company cannot belong to itself or to one of its subsidiaries",
                                [{"message": "is this company or one of its subsidiaries",
                                  "field": "parent_id"}])
-    changed = changes_of(company, COMPANY_FIELDS, changes)
+    changed = changes_of(company, COMPANY_FIELDS, master_data.checked(session, changes, company))
     for name, (_, after) in changed.items():
         setattr(company, name, after)
+    changed = {name: [master_data.as_json(v) for v in pair] for name, pair in changed.items()}
+    if keys := master_data.replace_keys(session, company, external_keys, erp_code):
+        changed["external_keys"] = keys
     session.flush()
     if changed:
         record(session, "company.renamed" if "name" in changed else "company.changed", actor=actor,
@@ -128,62 +139,6 @@ def subsidiary_ids(session: Session, company_id: int) -> list[int]:
     return list(session.scalars(select(tree.c.id).order_by(tree.c.depth, tree.c.id)))
 
 
-@dataclass
-class GroupView:
-    """A company with its parents above it, its subsidiaries below and the group's deals."""
-    company: Company
-    parents: list[Company]
-    subsidiaries: list[dict]
-    company_count: int
-    totals: dict = field(default_factory=dict)
-
-
-def company_group(session: Session, company_id: int, *, actor: Actor | None = None) -> GroupView:
-    """Return the group view of a company: its subsidiaries at any depth and their deals, as far as seen."""
-    company = get_company(session, company_id, actor=actor)
-    members = {c.id: c for c in session.scalars(visibility.only_visible(
-        select(Company).where(Company.id.in_(subsidiary_ids(session, company_id))),
-        visibility.company_filter(session, actor)))}
-    ids = list(members)
-    children: dict[int, list[Company]] = {}
-    for member in sorted(members.values(), key=lambda c: c.name):
-        if member.id != company_id:
-            children.setdefault(member.parent_id, []).append(member)
-    return GroupView(company, _parents(company), _tree(company_id, children), len(ids),
-                     _deal_totals(session, ids, actor))
-
-
-def _tree(company_id: int, children: dict, depth: int = 0) -> list[dict]:
-    if depth > MAX_DEPTH:
-        return []
-    return [{"id": c.id, "name": c.name, "city": c.city, "industry": c.industry,
-             "subsidiaries": _tree(c.id, children, depth + 1)} for c in children.get(company_id, [])]
-
-
-def _parents(company: Company) -> list[Company]:
-    parents, seen = [], {company.id}
-    parent = company.parent
-    while parent is not None and parent.id not in seen and len(parents) < MAX_DEPTH:
-        parents.insert(0, parent)
-        seen.add(parent.id)
-        parent = parent.parent
-    return parents
-
-
-def _deal_totals(session: Session, company_ids: list[int], actor: Actor | None) -> dict:
-    query = (select(Opportunity.outcome, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
-                    func.coalesce(func.sum(Opportunity.amount * Opportunity.probability), 0))
-             .where(Opportunity.company_id.in_(company_ids)).group_by(Opportunity.outcome))
-    rows = session.execute(visibility.only_visible(query, visibility.deal_filter(session, actor)))
-    totals = {outcome: {"deals": 0, "amount": 0} for outcome in ("open", "won", "lost")}
-    weighted = 0.0
-    for outcome, count, amount, weighted_amount in rows:
-        totals[outcome] = {"deals": count, "amount": int(amount)}
-        weighted += float(weighted_amount) if outcome == "open" else 0.0
-    totals["open"]["weighted_amount"] = round(weighted, 2)
-    return totals
-
-
 def resolve_company(session: Session, company_id, name, *, owner_id: int | None = None) -> Company | None:
     """Return the company a process names by id, else by exact name, creating it if new.
 
@@ -208,42 +163,3 @@ def resolve_company(session: Session, company_id, name, *, owner_id: int | None 
         record(session, "company.created", actor=None, object_type="company", object_id=company_id,
                changes={"name": [None, name], "owner_id": [None, owner_id]}, detail={"source": "process"})
     return company
-
-
-# --- contacts -------------------------------------------------------------------------------
-
-def create_contact(session: Session, *, company_id: int, name: str, title: str | None = None,
-                   email: str | None = None, phone: str | None = None,
-                   actor: Actor | None = None) -> Contact:
-    """Add a person at a company `actor` sees."""
-    condition = visibility.company_filter(session, actor)
-    if session.get(Company, company_id) is None or (condition is not None and session.scalar(
-            select(Company.id).where(Company.id == company_id, condition)) is None):
-        raise InvalidInput(f"no company {company_id}", [{"message": f"no company {company_id}",
-                                                          "field": "company_id"}])
-    contact = Contact(company_id=company_id, name=name, title=title, email=email, phone=phone)
-    session.add(contact)
-    session.flush()
-    record(session, "contact.created", actor=actor, object_type="contact", object_id=contact.id,
-           changes={field: [None, value] for field, value in (("company_id", company_id), ("name", name),
-                                                              ("title", title), ("email", email),
-                                                              ("phone", phone)) if value is not None})
-    return contact
-
-
-def get_contact(session: Session, contact_id: int, *, actor: Actor | None = None) -> Contact:
-    """Return the contact with `contact_id` if `actor` sees its company; raise NotFound otherwise."""
-    contact = get_or_raise(session, Contact, contact_id, "contact")
-    visibility.require_visible(session, visibility.company_filter(session, actor, Contact.company_id),
-                               Contact, contact_id, "contact")
-    return contact
-
-
-def list_contacts(session: Session, *, company_id: int | None = None,
-                  actor: Actor | None = None) -> list[Contact]:
-    """Return the contacts `actor` sees by name, optionally only those of one company."""
-    query = visibility.only_visible(select(Contact).order_by(Contact.name, Contact.id),
-                                    visibility.company_filter(session, actor, Contact.company_id))
-    if company_id is not None:
-        query = query.where(Contact.company_id == company_id)
-    return list(session.scalars(query))

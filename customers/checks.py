@@ -1,0 +1,142 @@
+"""The checks on master data: each returns the value as stored or raises InvalidInput naming the field.
+
+Services run them on every write, whoever calls (the API, a process, later an
+import), so a bad code never reaches the tables.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as NumberError
+
+from core.errors import InvalidInput
+
+from . import industries
+from .models import CHANNELS, SIZE_BANDS
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+DEFAULT_REGION = "CN"
+MAX_TAGS, MAX_TAG_LENGTH = 30, 40
+# ISO 4217 codes a Chinese B2B customer registers capital in; others are refused as unknown.
+CURRENCIES = ("CNY", "HKD", "MOP", "TWD", "USD", "EUR", "GBP", "JPY", "KRW", "SGD", "AUD", "CAD", "CHF",
+              "NZD", "SEK", "NOK", "DKK", "RUB", "INR", "THB", "MYR", "IDR", "PHP", "VND", "AED", "SAR",
+              "BRL", "MXN", "ZAR", "TRY", "PLN", "CZK", "HUF", "ILS", "KZT", "PKR", "BDT", "EGP", "NGN")
+
+
+def invalid(field: str, message: str) -> InvalidInput:
+    """Return the error for a bad `field`."""
+    return InvalidInput(f"{field}: {message}", [{"message": message, "field": field}])
+
+
+def credit_code(value: str | None) -> str | None:
+    """Return a 统一社会信用代码 in its compact upper-case form; refuse a wrong length or check character."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return uscc.validate(value)
+    except NumberError as error:
+        raise invalid("credit_code", f"not a valid unified social credit code: {error}") from None
+
+
+def industry(section: str | None, division: str | None) -> tuple[str | None, str | None]:
+    """Return (门类, 大类) checked against GB/T 4754-2017; a division alone implies its section."""
+    if section is not None and section not in industries.SECTIONS:
+        raise invalid("industry_section", f"{section!r} is no GB/T 4754-2017 section (A to T)")
+    if division is None:
+        return section, None
+    if division not in industries.DIVISIONS:
+        raise invalid("industry_division", f"{division!r} is no GB/T 4754-2017 division (01 to 97)")
+    own_section = industries.DIVISIONS[division][0]
+    if section is not None and section != own_section:
+        raise invalid("industry_division", f"division {division} belongs to section {own_section}, "
+                                           f"not {section}")
+    return own_section, division
+
+
+def currency(value: str | None) -> str:
+    """Return an ISO 4217 code, CNY when none is given."""
+    if value is None:
+        return "CNY"
+    if value not in CURRENCIES:
+        raise invalid("registered_capital_currency", f"{value!r} is no ISO 4217 currency code we know")
+    return value
+
+
+def founded_on(value: date | None) -> date | None:
+    """Refuse a founding date after today in Beijing."""
+    if value is not None and value > datetime.now(BEIJING).date():
+        raise invalid("founded_on", "is in the future")
+    return value
+
+
+def size_band(value: str | None) -> str | None:
+    if value is not None and value not in SIZE_BANDS:
+        raise invalid("size_band", f"one of {', '.join(SIZE_BANDS)}")
+    return value
+
+
+def website(value: str | None) -> str | None:
+    """Return an http(s) URL with a host name."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname \
+            or any(c.isspace() for c in value):
+        raise invalid("website", "not an http(s) URL such as https://www.example.cn")
+    return value
+
+
+def tags(values: list[str] | None) -> list[str]:
+    """Return the tags trimmed, without repeats, in their order."""
+    cleaned = list(dict.fromkeys(v.strip() for v in values or () if v.strip()))
+    if len(cleaned) > MAX_TAGS:
+        raise invalid("tags", f"at most {MAX_TAGS} tags")
+    if any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
+        raise invalid("tags", f"each tag at most {MAX_TAG_LENGTH} characters")
+    return cleaned
+
+
+def mobile(value: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """Return a phone number in E.164 ("+8613800138000"); a number without +country is read as Chinese."""
+    if value is None or not value.strip():
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise invalid("mobile", f"{value!r} is not a phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def channel(value: str | None, field: str = "preferred_channel") -> str | None:
+    if value is not None and value not in CHANNELS:
+        raise invalid(field, f"one of {', '.join(CHANNELS)}")
+    return value
+
+
+def timezone(value: str | None) -> str:
+    """Return an IANA time zone name, Asia/Shanghai when none is given."""
+    if value is None:
+        return "Asia/Shanghai"
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid("timezone", f"{value!r} is no IANA time zone such as Asia/Shanghai") from None
+    return value
+
+
+def external_keys(entries: list[dict]) -> list[tuple[str, str]]:
+    """Return (system, key) pairs, trimmed, without repeats; a system name is lower case."""
+    pairs = []
+    for entry in entries:
+        system, key = entry["system"].strip().lower(), entry["key"].strip()
+        if not system or not key:
+            raise invalid("external_keys", "each needs a system and a key")
+        pairs.append((system, key))
+    return list(dict.fromkeys(pairs))

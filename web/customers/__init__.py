@@ -1,0 +1,1 @@
+"""The company and contact routes (package customers) and their schemas."""
