@@ -20,12 +20,7 @@ team_cli = AppGroup("team", help="Manage sales teams: a manager sees what the te
 @click.argument("permission")
 def grant(group, permission):
     """Grant PERMISSION to every member of GROUP."""
-    try:
-        with unit_of_work() as session:
-            permissions.grant(session, group, permission, actor=None)
-    except DomainError as exc:
-        fail(exc)
-    click.echo(f"granted {permission} to group {group}")
+    _change_grant(permissions.grant, group, permission, f"granted {permission} to group {group}")
 
 
 @group_cli.command("revoke")
@@ -33,12 +28,16 @@ def grant(group, permission):
 @click.argument("permission")
 def revoke(group, permission):
     """Take PERMISSION away from GROUP."""
+    _change_grant(permissions.revoke, group, permission, f"revoked {permission} from group {group}")
+
+
+def _change_grant(change, group: str, permission: str, done: str) -> None:
     try:
         with unit_of_work() as session:
-            permissions.revoke(session, group, permission, actor=None)
+            change(session, group, permission, actor=None)
     except DomainError as exc:
         fail(exc)
-    click.echo(f"revoked {permission} from group {group}")
+    click.echo(done)
 
 
 @group_cli.command("show")
