@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from accounts import permissions, teams
 from accounts.models import GroupPermission, Team
-from core.errors import DomainError
 
-from .cli_common import fail, unit_of_work
+from .cli_common import perform, unit_of_work
 
 group_cli = AppGroup("group", help="Grant permissions to groups.")
 team_cli = AppGroup("team", help="Manage sales teams: a manager sees what the team owns.")
@@ -20,7 +19,8 @@ team_cli = AppGroup("team", help="Manage sales teams: a manager sees what the te
 @click.argument("permission")
 def grant(group, permission):
     """Grant PERMISSION to every member of GROUP."""
-    _change_grant(permissions.grant, group, permission, f"granted {permission} to group {group}")
+    perform(lambda session: permissions.grant(session, group, permission, actor=None),
+            f"granted {permission} to group {group}")
 
 
 @group_cli.command("revoke")
@@ -28,16 +28,8 @@ def grant(group, permission):
 @click.argument("permission")
 def revoke(group, permission):
     """Take PERMISSION away from GROUP."""
-    _change_grant(permissions.revoke, group, permission, f"revoked {permission} from group {group}")
-
-
-def _change_grant(change, group: str, permission: str, done: str) -> None:
-    try:
-        with unit_of_work() as session:
-            change(session, group, permission, actor=None)
-    except DomainError as exc:
-        fail(exc)
-    click.echo(done)
+    perform(lambda session: permissions.revoke(session, group, permission, actor=None),
+            f"revoked {permission} from group {group}")
 
 
 @group_cli.command("show")
@@ -60,12 +52,8 @@ def show_grants():
 @click.option("--parent", help="The team this one belongs to: its manager sees this team too.")
 def create_team(name, manager, members, parent):
     """Create a team."""
-    try:
-        with unit_of_work() as session:
-            teams.create_team(session, name, manager=manager, members=list(members), parent=parent, actor=None)
-    except DomainError as exc:
-        fail(exc)
-    click.echo(f"created team {name}")
+    perform(lambda session: teams.create_team(session, name, manager=manager, members=list(members),
+                                              parent=parent, actor=None), f"created team {name}")
 
 
 @team_cli.command("add")
@@ -73,12 +61,7 @@ def create_team(name, manager, members, parent):
 @click.argument("user")
 def add_member(team, user):
     """Put USER into TEAM."""
-    try:
-        with unit_of_work() as session:
-            teams.add_member(session, team, user, actor=None)
-    except DomainError as exc:
-        fail(exc)
-    click.echo(f"added {user} to team {team}")
+    perform(lambda session: teams.add_member(session, team, user, actor=None), f"added {user} to team {team}")
 
 
 @team_cli.command("show")

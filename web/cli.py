@@ -15,7 +15,7 @@ from core import audit
 from core.errors import DomainError, InvalidInput
 
 from .access_cli import group_cli, team_cli
-from .cli_common import fail, unit_of_work
+from .cli_common import fail, perform, unit_of_work
 
 user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")
@@ -46,24 +46,14 @@ def create_user(name, password, groups, role, service):
 @click.argument("name")
 def disable_user(name):
     """Disable user NAME: their logins, sessions and tokens stop working at once."""
-    try:
-        with unit_of_work() as session:
-            accounts.disable_user(session, name)
-    except DomainError as exc:
-        fail(exc)
-    click.echo(f"disabled user {name}")
+    perform(lambda session: accounts.disable_user(session, name), f"disabled user {name}")
 
 
 @user_cli.command("enable")
 @click.argument("name")
 def enable_user(name):
     """Enable user NAME again: their tokens work again; they log in afresh."""
-    try:
-        with unit_of_work() as session:
-            accounts.enable_user(session, name)
-    except DomainError as exc:
-        fail(exc)
-    click.echo(f"enabled user {name}")
+    perform(lambda session: accounts.enable_user(session, name), f"enabled user {name}")
 
 
 @token_cli.command("create")

@@ -21,3 +21,13 @@ def fail(exc: DomainError):
                           if problem.get(k) is not None)
         click.echo(f"error: {problem['message']}" + (f" ({where})" if where else ""), err=True)
     sys.exit(1)
+
+
+def perform(change, done: str) -> None:
+    """Run `change(session)` in a unit of work and print `done`, or print its problems and exit 1."""
+    try:
+        with unit_of_work() as session:
+            change(session)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(done)

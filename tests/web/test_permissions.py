@@ -46,3 +46,15 @@ def test_a_member_without_the_permission_gets_403_naming_it(api):
     response = api["alice"].post("/api/process-definitions", data={}, content_type="multipart/form-data")
     assert response.status_code == 403
     assert "processes.deploy" in response.get_json()["errors"][0]["message"]
+
+
+def test_the_migration_grants_the_bundled_groups_what_the_code_documents(session):
+    # The migration keeps its own copy (migrations never import app code); the two must agree.
+    from sqlalchemy import select
+
+    from accounts.models import GroupPermission
+    from accounts.permissions import DEFAULT_GROUP_PERMISSIONS
+
+    granted = set(session.execute(select(GroupPermission.group_name, GroupPermission.permission)).all())
+    assert granted == {(group, permission) for group, permissions in DEFAULT_GROUP_PERMISSIONS.items()
+                       for permission in permissions}

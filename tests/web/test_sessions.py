@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 import accounts
 from app import create_app
 from core.audit import AuditEntry
-from tests.web.test_pages import login, post, text, token
+from tests.web.test_pages import alice, browser, login, post, text, token  # noqa: F401  fixtures
 from web.security import CONTENT_SECURITY_POLICY
 
 ALERT = re.compile(r'role="alert">([^<]*)<')
 SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY",
                     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
-
-
-@pytest.fixture
-def browser(app, users):
-    return app.test_client()
-
-
-@pytest.fixture
-def alice(app, users):
-    client = app.test_client()
-    assert login(client, "alice", "alice-pass-1").status_code == 302
-    return client
 
 
 def replay(app, cookie: str):
