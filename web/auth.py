@@ -6,8 +6,6 @@ its table is refused, so a new route cannot forget to be checked.
 """
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, g, request, session
 
 import accounts
@@ -71,17 +69,6 @@ def current_user() -> User:
     if "user" not in g:
         g.user = get_session().get(User, current_actor().id)
     return g.user
-
-
-def token_required(view):
-    """Refuse the request with 401 unless it carries a valid API token."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        current_actor()
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def declare_permissions(bp: Blueprint, needs: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from crm import deals, reports, tenders
 
 from .api import json_body
-from .auth import current_actor, declare_permissions, token_required
+from .auth import current_actor, declare_permissions
 from .crm_schemas import (CommitteeMemberInSchema, CommitteeMemberSchema, ConversionReportSchema,
                           ListQuerySchema, OpportunityInSchema, OpportunitySchema, PeriodQuerySchema,
                           TenderInSchema, TenderSchema)
@@ -59,33 +59,28 @@ def period_query(schema: PeriodQuerySchema) -> dict:
 # --- deals and their committees -------------------------------------------------------------
 
 @bp.get("/opportunities")
-@token_required
 def list_opportunities():
     return deals_schema.dump(deals.list_opportunities(get_session(), **deal_query.load(request.args),
                                                       actor=current_actor()))
 
 
 @bp.post("/opportunities")
-@token_required
 def open_opportunity():
     body = deal_in_schema.load(json_body())
     return deal_schema.dump(deals.open_deal(get_session(), actor=current_actor(), **body)), 201
 
 
 @bp.get("/opportunities/<int:opportunity_id>")
-@token_required
 def show_opportunity(opportunity_id):
     return deal_schema.dump(deals.get_opportunity(get_session(), opportunity_id, actor=current_actor()))
 
 
 @bp.get("/opportunities/<int:opportunity_id>/committee")
-@token_required
 def list_committee(opportunity_id):
     return members_schema.dump(deals.list_committee(get_session(), opportunity_id, actor=current_actor()))
 
 
 @bp.post("/opportunities/<int:opportunity_id>/committee")
-@token_required
 def add_committee_member(opportunity_id):
     body = member_in_schema.load(json_body())
     return member_schema.dump(deals.add_committee_member(get_session(), opportunity_id,
@@ -93,7 +88,6 @@ def add_committee_member(opportunity_id):
 
 
 @bp.delete("/opportunities/<int:opportunity_id>/committee/<int:member_id>")
-@token_required
 def remove_committee_member(opportunity_id, member_id):
     deals.remove_committee_member(get_session(), opportunity_id, member_id, actor=current_actor())
     return "", 204
@@ -102,21 +96,18 @@ def remove_committee_member(opportunity_id, member_id):
 # --- tenders --------------------------------------------------------------------------------
 
 @bp.get("/tenders")
-@token_required
 def list_tenders():
     return tenders_schema.dump(tenders.list_tenders(get_session(), **tender_query.load(request.args),
                                                          actor=current_actor()))
 
 
 @bp.post("/tenders")
-@token_required
 def open_tender():
     body = tender_in_schema.load(json_body())
     return tender_schema.dump(tenders.open_tender(get_session(), actor=current_actor(), **body)), 201
 
 
 @bp.get("/tenders/<int:tender_id>")
-@token_required
 def show_tender(tender_id):
     return tender_schema.dump(tenders.get_tender(get_session(), tender_id, actor=current_actor()))
 
@@ -124,38 +115,32 @@ def show_tender(tender_id):
 # --- reports --------------------------------------------------------------------------------
 
 @bp.get("/reports/conversion")
-@token_required
 def conversion_report():
     return conversion_schema.dump(reports.stage_conversion(get_session(), **period_query(conversion_query),
                                                              actor=current_actor()))
 
 
 @bp.get("/reports/stage-durations")
-@token_required
 def stage_durations_report():
     return reports.stage_durations(get_session(), **period_query(durations_query), actor=current_actor())
 
 
 @bp.get("/reports/pipeline")
-@token_required
 def pipeline_report():
     return reports.weighted_pipeline(get_session(), actor=current_actor())
 
 
 @bp.get("/reports/forecast")
-@token_required
 def forecast_report():
     return reports.monthly_forecast(get_session(), **forecast_query.load(request.args),
                                     actor=current_actor())
 
 
 @bp.get("/reports/win-loss")
-@token_required
 def win_loss_report():
     return reports.wins_and_losses(get_session(), **period_query(period_only), actor=current_actor())
 
 
 @bp.get("/reports/tender-win-rate")
-@token_required
 def tender_win_rate_report():
     return reports.tender_win_rate(get_session(), **period_query(period_only), actor=current_actor())
