@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from .audit import GENESIS_HASH, PENDING, AuditChainHead, AuditEntry
 
 HEAD_ID = 1
+REWRITTEN = "audit_pending_rewritten"
 _CHUNK = 500  # ids per IN list
 
 _entries, _head = AuditEntry.__table__, AuditChainHead.__table__
@@ -72,17 +73,33 @@ def seal_pending(session: Session) -> None:
     pending = session.info.pop(PENDING)
     connection = session.connection()
     head = connection.execute(_LOCK_HEAD).one()
-    seals, last = _seals(head, ((entry_id, _as_stored(values)) for entry_id, (_, values)
-                                in sorted(pending.items())))
-    if connection.execute(_SEAL, seals).rowcount != len(seals):
+    if session.info.pop(REWRITTEN, False):
+        seals, last = _seals(head, _read_back(connection, pending))
+    else:
+        seals, last = _seals(head, ((entry_id, _as_stored(values)) for entry_id, (_, values)
+                                    in sorted(pending.items())))
+    if seals and connection.execute(_SEAL, seals).rowcount != len(seals):
         connection.execute(_UNSEAL, {"ids": sorted(pending)})
-        rows = [(row.id, row._mapping) for start in range(0, len(pending), _CHUNK)
-                for row in connection.execute(_PENDING_ROWS, {"ids": sorted(pending)[start:start + _CHUNK]})]
-        seals, last = _seals(head, rows)
+        seals, last = _seals(head, _read_back(connection, pending))
         if seals:
             connection.execute(_SEAL, seals)
     if seals:
         connection.execute(_MOVE_HEAD, {"seq": last[0], "hash": last[1]})
+
+
+def note_pending_rewritten(session: Session) -> None:
+    """Tell the seal that this transaction changed audit rows it wrote: hash them as stored, not as written.
+
+    For the demo, which moves the history it has just made into the past before it
+    commits; once committed, a changed row is tampering and `verify_chain` says so.
+    """
+    session.info[REWRITTEN] = True
+
+
+def _read_back(connection, pending) -> list:
+    ids = sorted(pending)
+    return [(row.id, row._mapping) for start in range(0, len(ids), _CHUNK)
+            for row in connection.execute(_PENDING_ROWS, {"ids": ids[start:start + _CHUNK]})]
 
 
 def _seals(head, rows):
@@ -117,6 +134,7 @@ def _within(transaction, outer) -> bool:
 def _forget_pending(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING, None)
+        session.info.pop(REWRITTEN, None)
 
 
 @dataclass

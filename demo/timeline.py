@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import Opportunity, Tender
+from core import audit_chain
 from core.audit import AuditEntry
 from engine.models import HumanTask, ProcessInstance, StageVisit
 
@@ -31,6 +32,8 @@ def spread_history(session: Session, instance_ids: list[int], *, now: datetime, 
                    last_change_days: dict[int, float] | None = None) -> None:
     """Move each instance's history back in time; `last_change_days` fixes some instances' latest step."""
     rng = random.Random(seed)
+    # Before the commit that seals them, so the chain covers the moved times.
+    audit_chain.note_pending_rewritten(session)
     for instance_id in instance_ids:
         visits = list(session.scalars(select(StageVisit).where(StageVisit.instance_id == instance_id)
                                       .order_by(StageVisit.entered_at, StageVisit.id)))

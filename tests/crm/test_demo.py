@@ -9,6 +9,7 @@ import demo
 from crm import reports
 from crm.models import Opportunity, Tender
 from customers.models import Company
+from core import audit
 from core.db import utcnow
 from engine.models import StageVisit
 
@@ -32,3 +33,6 @@ def test_the_demo_loads_once_with_deals_in_every_stage_and_a_history(session, fa
     durations = {row["stage"]: row["average_days"] for row in reports.stage_durations(session)["stages"]}
     assert all(days and days >= 3 for stage, days in durations.items() if stage in STAGES[:5])
     assert reports.weighted_pipeline(session)["total"]["weighted_amount"] > 0
+    session.commit()
+    verdict = audit.verify_chain(session)
+    assert verdict.is_intact, str(verdict)
