@@ -29,7 +29,12 @@ PERMISSIONS: dict[str, str] = {
     "tasks.work": "claim, give back and complete the tasks one may work on",
     "companies.read": "see the companies and contacts one owns or has deals with",
     "companies.read.all": "see every company and contact",
-    "companies.write": "create and change companies and contacts one may see",
+    "companies.write": "create and change companies and contacts one may see, and their relationships",
+    "companies.import": "import companies, contacts, relationships, orders, payments and events from files",
+    "companies.export": "export the companies and contacts one may see as CSV or XLSX",
+    "companies.merge": "merge duplicate companies and contacts one may see, and dismiss duplicate candidates",
+    "transactions.write": "record orders, payments, refunds and returns of companies one may see",
+    "events.write": "send batches of behaviour events (web visits, trials, campaign replies)",
     "deals.read": "see the deals one owns, works on or manages",
     "deals.read.all": "see every deal",
     "deals.write": "open deals and change the committees of deals one may see",
@@ -59,15 +64,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "designer": _MEMBER | {"processes.deploy"},
     "admin": frozenset(PERMISSIONS),
 }
-# What the first migration of permissions grants the bundled groups; kept here for the docs and tests.
+# What the migrations of permissions (0010, 0016) grant the bundled groups; kept here for the docs and tests.
 DEFAULT_GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "legal": ("contracts.draft", "contracts.seal", "contracts.send", "contracts.record_signature",
               "contracts.read.all"),
     "sales": ("contracts.send",),
     "directors": ("deals.read.all", "tenders.read.all", "companies.read.all", "instances.read.all",
-                  "contracts.read.all", "audit.read"),
+                  "contracts.read.all", "audit.read", "companies.export", "companies.merge"),
     "integrations": ("instances.read.all", "instances.variables.set", "deals.read.all",
-                     "companies.read.all"),
+                     "companies.read.all", "companies.import", "events.write", "transactions.write"),
+    # Data stewards: they bring customer data in, keep it clean and take it out.
+    "data": ("companies.read.all", "companies.import", "companies.export", "companies.merge",
+             "transactions.write"),
 }
 
 

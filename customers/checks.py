@@ -5,6 +5,7 @@ import), so a bad code never reaches the tables.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -101,7 +102,7 @@ def tags(values: list[str] | None) -> list[str]:
     return cleaned
 
 
-def mobile(value: str | None, region: str = DEFAULT_REGION) -> str | None:
+def mobile(value: str | None, region: str = DEFAULT_REGION, field: str = "mobile") -> str | None:
     """Return a phone number in E.164 ("+8613800138000"); a number without +country is read as Chinese."""
     if value is None or not value.strip():
         return None
@@ -110,8 +111,35 @@ def mobile(value: str | None, region: str = DEFAULT_REGION) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise invalid("mobile", f"{value!r} is not a phone number")
+        raise invalid(field, f"{value!r} is not a phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone(value: str | None) -> str | None:
+    """Return a company's phone (a landline such as 0755-8888 8888 too) in E.164."""
+    return mobile(value, field="phone")
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def email(value: str | None, field: str = "email") -> str | None:
+    """Return an email address trimmed, its domain lower-cased; refuse one without user@domain.tld."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > 320 or not _EMAIL.fullmatch(value):
+        raise invalid(field, f"{value!r} is not an email address")
+    user, domain = value.rsplit("@", 1)
+    return f"{user}@{domain.lower()}"
+
+
+def address(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if len(value.strip()) > 255:
+        raise invalid("address", "at most 255 characters")
+    return value.strip()
 
 
 def channel(value: str | None, field: str = "preferred_channel") -> str | None:

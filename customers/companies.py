@@ -17,7 +17,7 @@ from core.audit import changes_of, record
 from core.db import get_or_raise, is_postgresql
 from core.errors import Conflict, InvalidInput
 
-from . import master_data, visibility
+from . import master_data, search, visibility
 from .models import Company
 
 MAX_DEPTH = 50  # deeper than any real group; stops a walk over corrupted data
@@ -83,6 +83,7 @@ def _insert_if_new(session: Session, **values) -> int | None:
     INSERT would fail the whole request with a UniqueViolation.
     """
     dialect = postgresql if is_postgresql(session) else sqlite
+    values["name_initials"] = search.initials(values["name"])
     statement = (dialect.insert(Company.__table__).values(**values)
                  .on_conflict_do_nothing(index_elements=["name"]).returning(Company.__table__.c.id))
     return session.execute(statement).scalar()
@@ -109,6 +110,8 @@ def update_company(session: Session, company_id: int, changes: dict, *,
     changed = changes_of(company, COMPANY_FIELDS, master_data.checked(session, changes, company))
     for name, (_, after) in changed.items():
         setattr(company, name, after)
+    if "name" in changed:
+        company.name_initials = search.initials(company.name)
     changed = {name: [master_data.as_json(v) for v in pair] for name, pair in changed.items()}
     if keys := master_data.replace_keys(session, company, external_keys, erp_code):
         changed["external_keys"] = keys

@@ -16,13 +16,14 @@ from . import checks
 from .models import Company, CompanyExternalKey
 
 FIELDS = ("credit_code", "industry_section", "industry_division", "registered_capital",
-          "registered_capital_currency", "founded_on", "province", "size_band", "website", "tags", "owner_id")
+          "registered_capital_currency", "founded_on", "province", "size_band", "website", "tags", "owner_id",
+          "phone", "email", "address")
 ERP = "erp"
 UNSET = object()  # "not in the request", where None means "remove"
 
 _SIMPLE_CHECKS = {"credit_code": checks.credit_code, "registered_capital_currency": checks.currency,
                   "founded_on": checks.founded_on, "size_band": checks.size_band, "website": checks.website,
-                  "tags": checks.tags}
+                  "tags": checks.tags, "phone": checks.phone, "email": checks.email, "address": checks.address}
 
 
 def checked(session: Session, values: dict, company: Company | None = None) -> dict:
