@@ -28,11 +28,11 @@ import math
 from datetime import date
 
 import networkx as nx
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, or_, select, true
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, require
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 
 from . import visibility
 from .links import PPM_PER_PERCENT, valid_on
@@ -51,18 +51,36 @@ BENEFICIAL = 0.25
 Holding = tuple[int, int, int]  # (holder, held, share in ppm)
 
 
-def _holdings(session: Session, company_id: int, on: date, *, upward: bool) -> list[Holding]:
-    """Return the shareholdings upstream (holders, their holders, ...) or downstream of a company, in one query.
+def _reach_statement(upward: bool):
+    """Return the query of the shareholdings upstream (holders, their holders, ...) or downstream of a company.
 
+    Built once, with the company and the day as parameters: control() runs it on every call.
     UNION, not UNION ALL, in the recursive part: a company met again adds no row, so a cycle ends the walk.
     """
     near, far = ((CompanyLink.to_company_id, CompanyLink.from_company_id) if upward
                  else (CompanyLink.from_company_id, CompanyLink.to_company_id))
+    company_id, on = bindparam("company_id", type_=Integer), bindparam("on", type_=Date)
     current = and_(CompanyLink.kind == "shareholder", valid_on(CompanyLink, on))
     reach = select(far.label("id")).where(near == company_id, current).cte("reach", recursive=True)
     reach = reach.union(select(far).where(near == reach.c.id, current))
-    rows = session.execute(select(CompanyLink.from_company_id, CompanyLink.to_company_id, CompanyLink.share_ppm)
-                           .where(current, or_(near == company_id, near.in_(select(reach.c.id)))))
+    return (select(CompanyLink.from_company_id, CompanyLink.to_company_id, CompanyLink.share_ppm)
+            .where(current, or_(near == company_id, near.in_(select(reach.c.id)))))
+
+
+_EXISTS = select(Company.id).where(Company.id == bindparam("company_id", type_=Integer))
+_IDS = bindparam("ids", expanding=True)
+_ALL_NAMES = select(Company.id, Company.name, true()).where(Company.id.in_(_IDS))
+_UPSTREAM, _DOWNSTREAM = _reach_statement(True), _reach_statement(False)
+_tree = (select(Company.id).where(Company.id == bindparam("company_id", type_=Integer))
+         .cte("tree", recursive=True))
+# The parent links' group under a company: its subsidiaries at any depth (customers.companies.MAX_DEPTH is
+# the walk's limit there; here UNION ends it, on corrupted data too).
+_SUBSIDIARIES = select(_tree.union(select(Company.id).where(Company.parent_id == _tree.c.id)).c.id)
+
+
+def _holdings(session: Session, company_id: int, on: date, *, upward: bool) -> list[Holding]:
+    """Return the shareholdings upstream (holders, their holders, ...) or downstream of a company, in one query."""
+    rows = session.execute(_UPSTREAM if upward else _DOWNSTREAM, {"company_id": company_id, "on": on})
     return [tuple(row) for row in rows]
 
 
@@ -240,9 +258,10 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
         NotFound: no such company, or `actor` does not see it.
         Conflict: a figure without limit (not met on data customers.links wrote, see module doc).
     """
-    from .companies import get_company, subsidiary_ids
-
-    get_company(session, company_id, actor=actor)
+    visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
+                               "company")
+    if session.scalar(_EXISTS, {"company_id": company_id}) is None:
+        raise NotFound(f"no company {company_id}")
     on = on or date.today()
     upstream = _holdings(session, company_id, on, upward=True)
     eff = effective_holders(upstream, company_id)
@@ -255,7 +274,7 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
     downstream = _holdings(session, root, on, upward=False)
     controlled = effective_holdings(downstream, root)
     members = [root, *sorted(x for x, share in controlled.items() if share > MAJORITY)]
-    in_tree = set(subsidiary_ids(session, root))
+    in_tree = set(session.scalars(_SUBSIDIARIES, {"company_id": root})) if len(members) > 1 else set()
     outside = [member for member in members[1:] if member not in in_tree]
     names = _names(session, {*eff, root, company_id}, actor)
     holders = [{"company_id": h, **names[h], "direct_percent": direct.get(h, 0) / PPM_PER_PERCENT,
@@ -278,9 +297,10 @@ def _percent(share: float) -> float:
 def _names(session: Session, ids: set[int], actor: Actor | None) -> dict[int, dict]:
     """Return {id: {"name", "hidden"}}: the name if `actor` sees the company, else None and hidden."""
     condition = visibility.company_filter(session, actor)
-    seen = set(session.scalars(visibility.only_visible(select(Company.id).where(Company.id.in_(ids)), condition)))
-    names = dict(session.execute(select(Company.id, Company.name).where(Company.id.in_(seen))).all())
-    return {i: {"name": names.get(i), "hidden": i not in seen} for i in ids}
+    query = _ALL_NAMES if condition is None else select(
+        Company.id, Company.name, case((condition, True), else_=False)).where(Company.id.in_(_IDS))
+    rows = session.execute(query, {"ids": list(ids)})
+    return {i: {"name": name if is_seen else None, "hidden": not is_seen} for i, name, is_seen in rows}
 
 
 def accept_group_suggestion(session: Session, company_id: int, *, actor: Actor | None = None) -> dict:
