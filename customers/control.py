@@ -54,19 +54,22 @@ Holding = tuple[int, int, int]  # (holder, held, share in ppm)
 def _reach(upward: bool):
     """Return the query of the shareholdings upstream (holders, their holders, ...) or downstream of a company.
 
-    UNION, not UNION ALL, in the recursive part: a company met again adds no row, so a cycle ends the walk.
+    The walk's rows are the links themselves: each step joins the links into (or out of) the companies the
+    last step reached, through the index on (to or from, kind), and no query over the whole table follows.
+    UNION, not UNION ALL: a link met again adds no row, so a cycle ends the walk.
     """
     near, far = ((CompanyLink.to_company_id, CompanyLink.from_company_id) if upward
                  else (CompanyLink.from_company_id, CompanyLink.to_company_id))
     current = and_(CompanyLink.kind == "shareholder", CompanyLink.share_ppm.is_not(None),
                    valid_on(CompanyLink, bindparam("on", type_=Date)))
-    reach = select(bindparam("company_id", type_=Integer).label("id")).cte("reach", recursive=True)
-    reach = reach.union(select(far).where(near == reach.c.id, current))
-    # IN rather than a join: SQLite looks each company up in the index on (to or from, kind). (After an
-    # ANALYZE, which nothing here runs, SQLite 3.40 builds a Bloom filter over the table in the recursive
-    # step instead, 50 times slower: mind it before adding PRAGMA optimize.)
-    return (select(CompanyLink.from_company_id, CompanyLink.to_company_id, CompanyLink.share_ppm)
-            .where(near.in_(select(reach.c.id)), current))
+    # The link's id too: two links alike (loaded around the rules) are two holdings.
+    columns = (CompanyLink.id, CompanyLink.from_company_id.label("holder"), CompanyLink.to_company_id.label("held"),
+               CompanyLink.share_ppm.label("ppm"))
+    walk = (select(*columns).where(near == bindparam("company_id", type_=Integer), current)
+            .cte("walk", recursive=True))
+    last = walk.c.holder if upward else walk.c.held
+    walk = walk.union(select(*columns).join(walk, near == last).where(current))
+    return select(walk.c.holder, walk.c.held, walk.c.ppm)
 
 
 # Built once, with the company and the day as parameters: control() runs them on every call.
@@ -84,7 +87,8 @@ _ALL_NAMES = select(Company.id, Company.name, true()).where(Company.id.in_(_IDS)
 def _holdings(session: Session, company_id: int, on: date, *, upward: bool) -> list[Holding]:
     """Return the shareholdings upstream (holders, their holders, ...) or downstream of a company, in one query."""
     if upward:
-        return [tuple(row) for row in session.execute(_UPSTREAM, {"company_id": company_id, "on": on})]
+        rows = session.execute(_UPSTREAM, {"company_id": company_id, "on": on})
+        return [tuple(row) for row in rows]
     return _group_rows(session, company_id, on)[0]
 
 
