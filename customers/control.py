@@ -45,6 +45,7 @@ TOLERANCE = 1e-12
 MAX_SWEEPS = 10_000
 MAX_EXACT = 200  # members of a cycle solved by elimination: O(n^3) at worst, a few ms at this size
 PIVOT_FLOOR = 1e-12
+MAX_RETURNS = 40  # members of a cycle whose walks back to themselves come from one dense inverse
 MAJORITY = 0.5
 BENEFICIAL = 0.25
 
@@ -104,11 +105,12 @@ def _group_rows(session: Session, company_id: int, on: date) -> tuple[list[Holdi
 
 
 def _solve(constant: dict[int, float],
-           terms: dict[int, list[tuple[int, float]]]) -> tuple[dict[int, float], set[int]]:
+           terms: dict[int, list[tuple[int, float]]]) -> tuple[dict[int, float], set[int], dict[int, float]]:
     """Solve v[n] = constant[n] + sum of w * v[m] over (m, w) in terms[n], for every node named.
 
     Returns:
-        (v, the nodes on a cycle); v is infinite on a cycle that holds all of itself.
+        (v, the nodes on a cycle, {node on a cycle: 1 + the sum of its walks back to itself} where that
+        is cheap to know); v is infinite on a cycle that holds all of itself.
     """
     graph = nx.DiGraph()
     graph.add_nodes_from(constant)
@@ -117,6 +119,7 @@ def _solve(constant: dict[int, float],
     condensed = nx.condensation(graph)
     value: dict[int, float] = {}
     cyclic: set[int] = set()
+    returns: dict[int, float] = {}
     for part in nx.topological_sort(condensed):
         members = condensed.nodes[part]["members"]
         if len(members) == 1:
@@ -128,7 +131,36 @@ def _solve(constant: dict[int, float],
             _iterate(members, constant, terms, value)
         except ArithmeticError:  # a ring wholly held by itself: walks round it never end
             value.update(dict.fromkeys(members, math.inf))
-    return value, cyclic
+            continue
+        if len(members) <= MAX_RETURNS:
+            returns.update(_return_sums(sorted(members), terms))
+    return value, cyclic, returns
+
+
+def _return_sums(order: list[int], terms) -> dict[int, float]:
+    """Return {node: the diagonal of (I - M)^-1}, M the cycle's own links: 1 + its walks back to itself.
+
+    By Gauss-Jordan on the dense block; the cycle is small (MAX_RETURNS) and holds less than all of itself.
+    """
+    where = {node: i for i, node in enumerate(order)}
+    size = len(order)
+    matrix = [[0.0] * size + [1.0 if j == i else 0.0 for j in range(size)] for i in range(size)]
+    for node in order:
+        row = matrix[where[node]]
+        row[where[node]] += 1.0
+        for other, weight in terms.get(node, ()):
+            if other in where:
+                row[where[other]] -= weight
+    for i in range(size):
+        pivot_row = matrix[i]
+        pivot = pivot_row[i]
+        pivot_row[:] = [x / pivot for x in pivot_row]
+        for j in range(size):
+            factor = matrix[j][i]
+            if j != i and factor:
+                row = matrix[j]
+                row[:] = [x - factor * y for x, y in zip(row, pivot_row)]
+    return {node: matrix[i][size + i] for i, node in enumerate(order)}
 
 
 def _iterate(members: set[int], constant, terms, value: dict[int, float]) -> None:
@@ -192,12 +224,17 @@ def _eliminate(order: list[int], constant, terms, value: dict[int, float]) -> No
 def effective_holders(holdings: list[Holding], company_id: int) -> dict[int, float]:
     """Return {holder: effective share of `company_id`, 0..1} over `holdings` (its upstream subgraph).
 
-    A holder on a cycle is solved again without the links into it: its walks may
-    not come back to it (what it holds of itself is not what it holds of others).
+    A holder's walks may not come back to it (what it holds of itself is not what
+    it holds of others). Every walk is a first passage after some walks back to
+    the holder, so for a holder on a cycle: all walks = first passages x (1 + walks
+    back); where the latter is not at hand, it is solved again without the links into it.
     """
-    value, cyclic = _solve(*_column(holdings, company_id, None))
+    value, cyclic, returns = _solve(*_column(holdings, company_id, None))
     for holder in cyclic - {company_id}:
-        value[holder] = _solve(*_column(holdings, company_id, holder))[0][holder]
+        if holder in returns:
+            value[holder] /= returns[holder]
+        else:
+            value[holder] = _solve(*_column(holdings, company_id, holder))[0][holder]
     return _checked({node: share for node, share in value.items() if node != company_id and share > 0})
 
 
@@ -226,7 +263,7 @@ def effective_holdings(holdings: list[Holding], holder_id: int) -> dict[int, flo
         terms.setdefault(held, []).append((holder, share))  # what k holds of x counts as much as h holds of k
         if holder == holder_id:
             constant[held] = constant.get(held, 0.0) + share
-    value, _ = _solve(constant, terms)
+    value = _solve(constant, terms)[0]
     return _checked({node: share for node, share in value.items() if node != holder_id and share > 0})
 
 
