@@ -331,6 +331,8 @@ def test_links_are_changed_ended_and_deleted_with_an_audit_trail(api, session):
                                                                               object_id=str(made["id"])))]
     assert actions == ["company_link.deleted", "company_link.changed", "company_link.changed",
                        "company_link.created"]
+    logged = api["admin"].get(f"/api/audit?object_type=company_link&object_id={made['id']}").get_json()
+    assert [e["action"] for e in logged] == actions
 
 
 def test_effective_shares_match_the_walks_summed_one_by_one_on_a_tangle_of_cycles():
