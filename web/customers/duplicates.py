@@ -15,7 +15,7 @@ from ..auth import current_actor, declare_permissions
 from ..db import get_session
 from ..fields import Id
 from ..i18n import gettext as _
-from ..pages import back, login_required
+from ..pages import back, login_required, page_user
 from .schemas import CompanySchema, ContactSchema
 
 bp = Blueprint("duplicates", __name__, url_prefix="/api")
@@ -97,6 +97,13 @@ def merge_contact(contact_id):
 @bp.get("/data-quality")
 def show_data_quality():
     return data_quality.report(get_session(), current_actor())
+
+
+@pages_bp.app_context_processor
+def data_quality_menu():
+    # The menu link shows only to those who may open the page.
+    shown = not request.path.startswith("/api") and page_user() is not None
+    return {"may_see_data_quality": shown and current_actor().can("companies.read")}
 
 
 @pages_bp.get("/data-quality")
