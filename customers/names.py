@@ -16,12 +16,22 @@ from pypinyin import lazy_pinyin
 PROVINCES = ("北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
              "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西",
              "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门")
-CITIES = ("深圳", "广州", "东莞", "佛山", "珠海", "中山", "惠州", "汕头", "杭州", "宁波", "温州", "绍兴",
-          "嘉兴", "金华", "台州", "南京", "苏州", "无锡", "常州", "南通", "徐州", "扬州", "昆山", "合肥",
-          "芜湖", "福州", "厦门", "泉州", "南昌", "济南", "青岛", "烟台", "潍坊", "郑州", "洛阳", "武汉",
-          "宜昌", "长沙", "株洲", "成都", "绵阳", "贵阳", "昆明", "西安", "兰州", "西宁", "石家庄", "唐山",
-          "保定", "太原", "大同", "沈阳", "大连", "长春", "哈尔滨", "呼和浩特", "包头", "南宁", "桂林",
-          "海口", "三亚", "拉萨", "银川", "乌鲁木齐")
+# The cities a Chinese company name most often starts with, by the province they are in.
+CITY_PROVINCE = {
+    **dict.fromkeys(("深圳", "广州", "东莞", "佛山", "珠海", "中山", "惠州", "汕头"), "广东"),
+    **dict.fromkeys(("杭州", "宁波", "温州", "绍兴", "嘉兴", "金华", "台州"), "浙江"),
+    **dict.fromkeys(("南京", "苏州", "无锡", "常州", "南通", "徐州", "扬州", "昆山"), "江苏"),
+    **dict.fromkeys(("合肥", "芜湖"), "安徽"), **dict.fromkeys(("福州", "厦门", "泉州"), "福建"),
+    "南昌": "江西", **dict.fromkeys(("济南", "青岛", "烟台", "潍坊"), "山东"),
+    **dict.fromkeys(("郑州", "洛阳"), "河南"), **dict.fromkeys(("武汉", "宜昌"), "湖北"),
+    **dict.fromkeys(("长沙", "株洲"), "湖南"), **dict.fromkeys(("成都", "绵阳"), "四川"), "贵阳": "贵州",
+    "昆明": "云南", "西安": "陕西", "兰州": "甘肃", "西宁": "青海",
+    **dict.fromkeys(("石家庄", "唐山", "保定"), "河北"), **dict.fromkeys(("太原", "大同"), "山西"),
+    **dict.fromkeys(("沈阳", "大连"), "辽宁"), "长春": "吉林", "哈尔滨": "黑龙江",
+    **dict.fromkeys(("呼和浩特", "包头"), "内蒙古"), **dict.fromkeys(("南宁", "桂林"), "广西"),
+    **dict.fromkeys(("海口", "三亚"), "海南"), "拉萨": "西藏", "银川": "宁夏", "乌鲁木齐": "新疆",
+}
+CITIES = tuple(CITY_PROVINCE)
 PLACES = tuple(sorted(PROVINCES + CITIES, key=len, reverse=True))  # longest first: 黑龙江 before 黑
 # Endings of a legal form, longest first, stripped again and again ("集团股份有限公司" -> "").
 LEGAL_FORMS = tuple(sorted((
@@ -35,16 +45,20 @@ COUNTRIES = ("中国", "china", "国际", "亚洲", "asia")
 _BRANCH = re.compile(r"(分公司|分行|支行|分店|办事处|营业部|分部|分厂|代表处|分所|\bbranch\b|\boffice\b).*$")
 _OPEN, _CLOSE = "(【[〔{<《", ")】]〕}>》"
 _BRACKETED = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
-_ADMIN = re.compile(r"^(省|市|自治区|特别行政区|壮族自治区|回族自治区|维吾尔自治区|区|县)")
 _NOT_WORD = re.compile(r"[\W_]+")
+_PLACE = "|".join(map(re.escape, PLACES))
+_LEADING_PLACE = re.compile(rf"({_PLACE})(?:特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区|省|市|区|县)?")
+_TRAILING_PLACE = re.compile(rf"(?<=..)({_PLACE})[市省]?$")
+_BRANCH_PLACE = re.compile(rf"(?<=..)({_PLACE})[市省]?\s*$")
+_LEGAL_END = re.compile(rf"(?<=.)(?:{'|'.join(map(re.escape, LEGAL_FORMS))})+$")
+_BRACKETS = str.maketrans(_OPEN + _CLOSE, "(" * len(_OPEN) + ")" * len(_CLOSE))
 
 
 @lru_cache(maxsize=200_000)
 def company_name(name: str) -> tuple[str, frozenset[str]]:
     """Return (core, places) of a company name: legal form, branch, brackets, places and punctuation gone."""
     text = unicodedata.normalize("NFKC", name or "").lower()
-    text = text.translate(str.maketrans(_OPEN, "(" * len(_OPEN))).translate(
-        str.maketrans(_CLOSE, ")" * len(_CLOSE)))
+    text = text.translate(_BRACKETS)
     places: set[str] = set()
 
     def bracket(match: re.Match) -> str:
@@ -53,10 +67,11 @@ def company_name(name: str) -> tuple[str, frozenset[str]]:
         # (深圳) is a place, (中国) says no more than the name; (特种) stays part of it.
         return "" if not rest or rest in COUNTRIES else inside
     text = _BRACKETED.sub(bracket, text).replace("(", " ").replace(")", " ")
-    text = _BRANCH.sub("", text)
+    branch = _BRANCH.search(text)
+    if branch:  # the branch's own city (…有限公司北京分公司) is not where the company is
+        text = _BRANCH_PLACE.sub("", text[:branch.start()].rstrip())
     text = _LATIN_FORMS.sub("", text.strip())
     text = _strip_legal(_NOT_WORD.sub("", text))
-    text = _BRANCH.sub("", text)  # 有限公司深圳分公司: the legal form hid the branch from the first pass
     text = _strip_legal(_strip_trailing_place(text, places))
     core = _leading_places(text, places)
     if len(core) < 2:  # 北京银行 -> 银行 would lose the name: keep the place in it
@@ -65,45 +80,35 @@ def company_name(name: str) -> tuple[str, frozenset[str]]:
 
 
 def _strip_legal(text: str) -> str:
-    while True:
-        for form in LEGAL_FORMS:
-            if text.endswith(form) and len(text) > len(form):
-                text = text[:-len(form)]
-                break
-        else:
-            return text
+    """Strip legal forms from the end, as often as they repeat, keeping at least one character."""
+    return _LEGAL_END.sub("", text)
 
 
 def _leading_places(text: str, places: set[str]) -> str:
     """Strip places from the start of `text` into `places`: 广东省深圳市腾讯 -> 腾讯."""
-    while True:
-        for place in PLACES:
-            if text.startswith(place):
-                places.add(place)
-                text = _ADMIN.sub("", text[len(place):])
-                break
-        else:
-            return text
+    while match := _LEADING_PLACE.match(text):
+        places.add(match.group(1))
+        text = text[match.end():]
+    return text
 
 
 def _strip_trailing_place(text: str, places: set[str]) -> str:
     """Strip a place left at the end once a branch is gone: 腾讯深圳 -> 腾讯."""
-    for place in PLACES:
-        for ending in (place + "市", place + "省", place):
-            if text.endswith(ending) and len(text) - len(ending) >= 2:
-                places.add(place)
-                return text[:-len(ending)]
-    return text
+    match = _TRAILING_PLACE.search(text)
+    if match is None:
+        return text
+    places.add(match.group(1))
+    return text[:match.start()]
 
 
 def places_conflict(left: frozenset[str], right: frozenset[str]) -> bool:
-    """Tell whether two names say they are in different places; a province and a city never conflict."""
+    """Tell whether two names say they are in different places: other cities, or cities of other provinces."""
+    if not left or not right or left & right:
+        return False
     left_cities, right_cities = left - _PROVINCE_SET, right - _PROVINCE_SET
     if left_cities and right_cities:
-        return not left_cities & right_cities
-    if left and right and not left_cities and not right_cities:
-        return not left & right
-    return False
+        return True
+    return not {CITY_PROVINCE.get(p, p) for p in left} & {CITY_PROVINCE.get(p, p) for p in right}
 
 
 _PROVINCE_SET = frozenset(PROVINCES)
@@ -119,3 +124,12 @@ def person_name(name: str) -> tuple[str, str]:
 def bigrams(text: str) -> list[str]:
     """Return the text's character pairs (the text itself when shorter)."""
     return [text[i:i + 2] for i in range(len(text) - 1)] or ([text] if text else [])
+
+
+def grams(text: str) -> list[str]:
+    """Return the blocking grams of a core: character pairs of Chinese, runs of four of Latin letters.
+
+    26 letters make few pairs, each in thousands of names; Chinese has thousands of characters.
+    """
+    size = 4 if text.isascii() else 2
+    return [text[i:i + size] for i in range(len(text) - size + 1)] or ([text] if text else [])
