@@ -126,6 +126,11 @@ def merge_companies(session: Session, survivor_id: int, loser_id: int, actor) ->
                 "external_keys": [{"system": k.system, "key": k.key} for k in loser.external_keys]}
     session.flush()
     session.expunge(loser)  # from here on plain statements: the ORM would cascade the loser's keys away
+    if survivor_id in companies.subsidiary_ids(session, loser_id):
+        # The survivor sits below the loser: it takes the loser's place, or the loser's children
+        # (its own ancestors among them) would end up below it and above it at once.
+        session.execute(update(Company.__table__).where(Company.id == survivor_id)
+                        .values(parent_id=snapshot["parent_id"]))
     _keep_name_as_alias(session, survivor_id, loser_id, snapshot["name"])
     moved = move_references(session, "companies", survivor_id, loser_id)
     session.execute(delete(Company.__table__).where(Company.id == loser_id))

@@ -130,3 +130,20 @@ def test_bad_queries_are_422_naming_the_parameter(api):
     response = api["alice"].get("/api/duplicates?kind=orders")
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "kind"
     assert api["alice"].get("/api/duplicates?page=0").status_code == 422
+
+
+def test_flask_duplicates_scan_prints_its_summary_and_the_contact_pairs_are_listed(app, api, session):
+    company = add_company(api["alice"], "京东世纪贸易有限公司")
+    for name in ("刘强", "刘 强"):
+        assert api["alice"].post("/api/contacts", json={"company_id": company["id"], "name": name,
+                                                        "email": "liu@jd.example"}).status_code == 201
+    result = app.test_cli_runner().invoke(args=["duplicates", "scan", "--kind", "contacts"])
+    assert result.exit_code == 0, result.output
+    assert "1 candidates (1 new, 0 dismissed before, 0 gone)" in result.output
+    assert "2 contacts scanned in" in result.output
+    [pair] = api["alice"].get("/api/duplicates?kind=contacts").get_json()
+    assert (pair["left"]["name"], pair["right"]["name"], pair["left"]["email"]) == ("刘强", "刘 强", "liu@jd.example")
+    assert pair["reasons"] == ["names 1.00 alike", "same email", "same company"]
+    assert api["alice"].get("/api/data-quality").get_json()["duplicates"] == {"companies": 0, "contacts": 1}
+    bad = app.test_cli_runner().invoke(args=["duplicates", "scan", "--kind", "orders"])
+    assert bad.exit_code != 0

@@ -156,3 +156,16 @@ def test_merging_contacts_moves_their_consents_links_and_orders(api, session):
     assert session.query(Order).one().contact_id == keep["id"]
     assert [(l.kind, l.from_contact_id, l.to_contact_id) for l in session.query(ContactLink)] == [
         ("influences", keep["id"], other["id"])]
+
+
+def test_merging_a_group_into_a_company_below_it_leaves_no_cycle(api):
+    sales = api["alice"]
+    holding = add(sales, "/api/companies", name="某某控股")
+    group = add(sales, "/api/companies", name="某某集团", parent_id=holding["id"])
+    middle = add(sales, "/api/companies", name="某某华南", parent_id=group["id"])
+    bottom = add(sales, "/api/companies", name="某某集团有限公司", parent_id=middle["id"])
+    merged = add(api["admin"], f"/api/companies/{bottom['id']}/merge", expect=200, from_id=group["id"])
+    assert merged["parent_id"] == holding["id"]
+    assert sales.get(f"/api/companies/{middle['id']}").get_json()["parent_id"] == bottom["id"]
+    tree = sales.get(f"/api/companies/{holding['id']}/group").get_json()
+    assert tree["company_count"] == 3
