@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import phonenumbers
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,30 @@ def _valid(check):
     return run
 
 
+def _stored_phone(check):
+    """Return a validity test for phones that takes a valid E.164 value at once, the rest to `check`.
+
+    Parsing is most of what checks.phone costs (about 70 µs); a stored value is
+    normally E.164 already, so it is rebuilt from its digits and confirmed by
+    formatting it back. Anything that does not come back the same goes through
+    the full check, which alone may call a value invalid.
+    """
+    full = _valid(check)
+
+    def run(value) -> bool:
+        if value.startswith("+") and value[1:].isdigit():
+            for size in (1, 2, 3):
+                code = int(value[1:1 + size])
+                if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE and len(value) > size + 1:
+                    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(value[1 + size:]))
+                    if phonenumbers.is_valid_number(number) and phonenumbers.format_number(
+                            number, phonenumbers.PhoneNumberFormat.E164) == value:
+                        return True
+                    break
+        return full(value)
+    return run
+
+
 def _today():
     return datetime.now(checks.BEIJING).date()
 
@@ -51,7 +76,7 @@ COMPANY_FIELDS = {
     "province": None,
     "city": None,
     "size_band": Sql(lambda: Company.size_band.in_(SIZE_BANDS)),
-    "phone": _valid(checks.phone),
+    "phone": _stored_phone(checks.phone),
     "email": _valid(checks.email),
     "website": _valid(checks.website),
     "address": None,
@@ -61,8 +86,8 @@ CONTACT_FIELDS = {
     "title": None,
     "department": None,
     "email": _valid(checks.email),
-    "mobile": _valid(checks.mobile),
-    "phone": _valid(checks.phone),
+    "mobile": _stored_phone(checks.mobile),
+    "phone": _stored_phone(checks.phone),
     "wechat_id": None,
     "preferred_channel": Sql(lambda: Contact.preferred_channel.in_(CHANNELS)),
 }

@@ -21,7 +21,7 @@ stored candidate, a pair counting as right when both are the same original.
 The baseline, measured in the same run, is reading every name back and
 normalising it: what no scan can do without.
 
-Run: .venv/bin/python -m bench.customers.duplicates [--quick]
+Run: .venv/bin/python -m bench.customers.duplicates [--quick] [--postgresql]
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from core import migrations
 from core.db import make_engine, make_session_factory
 from customers import data_quality, duplicates, names
 from customers.models import Company, DuplicateCandidate
+from tests.databases import create_postgres_database, drop_postgres_database
 
 POOL = "".join(dict.fromkeys(
     "华信达通瑞博恒盛泰安宏远鑫源德丰汇佳嘉和鼎立天创新科中金海星光明辉永隆兴旺昌盈银玉龙凤麟腾飞跃翔云峰"
@@ -183,13 +184,15 @@ def generate(distinct: int, planted: int, negatives: int, seed: int = 13) -> Gen
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 companies instead of 100,000")
+    parser.add_argument("--postgresql", action="store_true", help="a throwaway PostgreSQL database, not SQLite")
     args = parser.parse_args()
     distinct, planted, negatives = (9_500, 500, 100) if args.quick else (95_000, 5_000, 1_000)
     started = time.perf_counter()
     gen = generate(distinct, planted, negatives)
     generated = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as workdir:
-        url = f"sqlite:///{Path(workdir) / 'duplicates.db'}"
+        url = create_postgres_database("dealflow_bench") if args.postgresql else \
+            f"sqlite:///{Path(workdir) / 'duplicates.db'}"
         migrations.upgrade(url)
         engine = make_engine(url)
         factory = make_session_factory(engine)
@@ -218,13 +221,15 @@ def main() -> int:
                 select(DuplicateCandidate.left_id, DuplicateCandidate.right_id, DuplicateCandidate.score))]
             found = [(left, right) for left, right, _ in scored]
         engine.dispose()
+        if args.postgresql:
+            drop_postgres_database(url)
     index = {company_id: i for i, company_id in enumerate(ids)}
     truth = {tuple(sorted((ids[i], ids[origin]))) for i, origin in enumerate(gen.origin) if origin != i}
     right = sum(1 for left, other in found if gen.origin[index[left]] == gen.origin[index[other]])
     recall = len(truth & set(found)) / len(truth)
     precision = right / len(found) if found else 1.0
     print(f"Duplicate candidates over {len(gen.rows):,} companies ({len(truth):,} planted duplicates, "
-          f"{negatives:,} same-name-other-city companies), SQLite")
+          f"{negatives:,} same-name-other-city companies), {'PostgreSQL' if args.postgresql else 'SQLite'}")
     print(f"  generated in {generated:.1f} s")
     print(f"  full scan                         {scanned:6.1f} s  (target <= 60 s)")
     print(f"  baseline: read and normalise names {baseline:6.1f} s  ratio {scanned / baseline:.1f}")
