@@ -100,7 +100,8 @@ def company_records(rows) -> list[Record]:
         r.endings = frozenset(r.core[-size:] for size in range(2, min(len(r.core) - 1, MAX_ENDING) + 1)
                               if endings[r.core[-size:]] >= common)
         r.keys = [f"n:{r.core}", f"h:{r.core[:4]}",
-                  *(f"g:{g}" for g in grams[:NAME_KEYS if not r.core.isascii() else LATIN_KEYS])]
+                  *(f"g:{g}" for g in grams[:NAME_KEYS if not r.core.isascii() else LATIN_KEYS])] \
+            if r.core else []  # a name of punctuation alone says nothing
         r.keys += [f"{tag}:{value}" for tag, value in (("c", r.code), ("p", r.phone), ("d", r.domain)) if value]
     return records
 
