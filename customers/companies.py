@@ -14,21 +14,39 @@ from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor
 from core.audit import changes_of, record
-from core.db import get_or_raise, is_postgresql
-from core.errors import Conflict, InvalidInput
+from core.db import is_postgresql
+from core.errors import Conflict, InvalidInput, NotFound
 
 from . import master_data, search, visibility
-from .models import Company
+from .models import Company, CompanyAlias, MergedRecord
 
 MAX_DEPTH = 50  # deeper than any real group; stops a walk over corrupted data
 
 
 def get_company(session: Session, company_id: int, *, actor: Actor | None = None) -> Company:
-    """Return the company with `company_id` if `actor` sees it (None: the system); raise NotFound otherwise."""
-    company = get_or_raise(session, Company, company_id, "company")
+    """Return the company with `company_id` if `actor` sees it (None: the system); raise NotFound otherwise.
+
+    The id of a company merged into another is a 404 saying which one it went
+    into (when `actor` sees that one): a bookmark or an old link still leads on.
+    """
+    company = session.get(Company, company_id)
+    if company is None:
+        raise _gone_or_missing(session, company_id, actor)
     visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
                                "company")
     return company
+
+
+def _gone_or_missing(session: Session, company_id: int, actor: Actor | None) -> NotFound:
+    survivor_id = session.scalar(select(MergedRecord.survivor_id).where(MergedRecord.kind == "company",
+                                                                        MergedRecord.loser_id == company_id))
+    condition = visibility.company_filter(session, actor)
+    if survivor_id is None or (condition is not None and session.scalar(
+            select(Company.id).where(Company.id == survivor_id, condition)) is None):
+        return NotFound(f"no company {company_id}")
+    return NotFound(f"company {company_id} was merged into {survivor_id}",
+                    [{"message": f"company {company_id} was merged into {survivor_id}",
+                      "merged_into": survivor_id}])
 
 
 def find_company_by_name(session: Session, name: str) -> Company | None:
@@ -123,6 +141,20 @@ def update_company(session: Session, company_id: int, changes: dict, *,
     return company
 
 
+def _survivor_of(session: Session, company_id: int) -> Company | None:
+    """Return the company `company_id` was merged into: a deal's data still names the loser."""
+    survivor_id = session.scalar(select(MergedRecord.survivor_id).where(MergedRecord.kind == "company",
+                                                                        MergedRecord.loser_id == company_id))
+    return None if survivor_id is None else session.get(Company, survivor_id)
+
+
+def _merged_under(session: Session, name: str) -> Company | None:
+    """Return the company that took in a merged company called `name`, rather than create that one anew."""
+    return session.scalar(select(Company).join(CompanyAlias, CompanyAlias.company_id == Company.id)
+                          .where(CompanyAlias.name == name, CompanyAlias.source == "merge")
+                          .order_by(CompanyAlias.id.desc()).limit(1))
+
+
 def _existing_parent(session: Session, parent_id: int, actor: Actor | None) -> Company:
     parent = session.get(Company, parent_id)
     condition = visibility.company_filter(session, actor)
@@ -149,13 +181,13 @@ def resolve_company(session: Session, company_id, name, *, owner_id: int | None 
     with a new name creates the company, later ones find it.
     """
     if isinstance(company_id, int) and not isinstance(company_id, bool):
-        company = session.get(Company, company_id)
+        company = session.get(Company, company_id) or _survivor_of(session, company_id)
         if company is not None:
             return company
     if not isinstance(name, str) or not name.strip():
         return None
     name = name.strip()[:255]
-    company = find_company_by_name(session, name)
+    company = find_company_by_name(session, name) or _merged_under(session, name)
     if company is None:
         # Forty lead forms may name the same new company at once: one of them inserts it.
         company_id = _insert_if_new(session, name=name, owner_id=owner_id)

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor
 from core.audit import changes_of, record
-from core.db import get_or_raise, utcnow
+from core.db import utcnow
+from core.errors import NotFound
 
 from . import checks, visibility
 from .master_data import as_json
-from .models import Company, Contact, ContactConsent
+from .models import Company, Contact, ContactConsent, MergedRecord
 
 CONTACT_FIELDS = ("name", "title", "email", "phone", "department", "mobile", "wechat_id",
                   "preferred_channel", "timezone")
@@ -88,7 +89,17 @@ def _require_company(session: Session, company_id: int, actor: Actor | None) -> 
 
 def get_contact(session: Session, contact_id: int, *, actor: Actor | None = None) -> Contact:
     """Return the contact with `contact_id` if `actor` sees its company; raise NotFound otherwise."""
-    contact = get_or_raise(session, Contact, contact_id, "contact")
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        survivor_id = session.scalar(select(MergedRecord.survivor_id).where(MergedRecord.kind == "contact",
+                                                                            MergedRecord.loser_id == contact_id))
+        if survivor_id is not None and session.scalar(visibility.only_visible(
+                select(Contact.id).where(Contact.id == survivor_id),
+                visibility.company_filter(session, actor, Contact.company_id))) is not None:
+            raise NotFound(f"contact {contact_id} was merged into {survivor_id}",
+                           [{"message": f"contact {contact_id} was merged into {survivor_id}",
+                             "merged_into": survivor_id}])
+        raise NotFound(f"no contact {contact_id}")
     visibility.require_visible(session, visibility.company_filter(session, actor, Contact.company_id),
                                Contact, contact_id, "contact")
     return contact

@@ -14,6 +14,7 @@ from engine import definitions
 from core import audit
 from core.errors import DomainError, InvalidInput
 
+from . import duplicates_cli
 from .access_cli import group_cli, team_cli
 from .cli_common import fail, perform, unit_of_work
 
@@ -196,3 +197,4 @@ def register_commands(app: Flask) -> None:
     for command in (user_cli, token_cli, processes_cli, audit_cli, load_demo, run_worker, group_cli,
                     team_cli):
         app.cli.add_command(command)
+    duplicates_cli.register(app)

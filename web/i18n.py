@@ -112,6 +112,8 @@ ACTIONS = {
     "contract.supersedes": "Contract redrafted",
     "company.created": "Company created", "company.renamed": "Company renamed",
     "company.changed": "Company changed", "contact.created": "Contact created",
+    "company.merged": "Companies merged", "contact.merged": "Contacts merged",
+    "duplicate.dismissed": "Duplicate dismissed",
     "committee_member.added": "Committee member added",
     "committee_member.removed": "Committee member removed",
     "user.logged_in": "Logged in", "user.login_failed": "Login failed",
