@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -201,10 +201,10 @@ class _Companies:
         contact_ids = {i["contact_id"] for i in items if _is_id(i.get("contact_id"))}
         emails = {i["contact_email"].strip() for i in items if isinstance(i.get("contact_email"), str)}
         self.contacts = dict(self._rows(select(Contact.id, Contact.company_id), Contact.id, contact_ids))
-        # A user part may be stored in capitals: match case-insensitively on what is sent and its lower case.
+        # The user part of an address is kept as entered: match without regard to case.
         self.by_email: dict[str, set[tuple[int, int]]] = {}
         for contact_id, company_id, email in self._rows(select(Contact.id, Contact.company_id, Contact.email),
-                                                        Contact.email, emails | {e.lower() for e in emails}):
+                                                        func.lower(Contact.email), {e.lower() for e in emails}):
             self.by_email.setdefault(email.lower(), set()).add((contact_id, company_id))
         ids |= set(self.contacts.values()) | {c for pairs in self.by_email.values() for _, c in pairs}
         self.visible = {company_id for company_id, in self._rows(self._visible(select(Company.id)), Company.id,
@@ -224,7 +224,7 @@ class _Companies:
     def _rows(self, query, column, values):
         values = sorted(v for v in values if v is not None)
         for start in range(0, len(values), CHUNK):
-            yield from self.session.execute(query.where(column.in_(values[start:start + CHUNK]))).tuples()
+            yield from self.session.execute(query.where(column.in_(values[start:start + CHUNK])))
 
     def resolve(self, item: dict) -> tuple[int | None, int | None]:
         """Return (company id, contact id) of one line; the company follows from the contact."""
