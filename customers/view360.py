@@ -256,25 +256,32 @@ def _own_timeline(session: Session, company: Company, window: Window) -> list[Ti
             (window.before.at, window.before.source, window.before.id):
         items.append(TimelineItem(company.created_at, "company", company.id, "company", "company created",
                                   {"type": "company", "id": company.id}))
-    for row in _top(session, Order, Order.ordered_on, "order", company.id, window):
-        items.append(TimelineItem(day_start(row.ordered_on), "order", row.id, "order",
-                                  f"order {row.number}: {money_text(row.amount, row.currency)} ({row.status})",
-                                  {"type": "order", "id": row.id}))
-    for row in _top(session, Payment, Payment.paid_on, "payment", company.id, window):
-        items.append(TimelineItem(day_start(row.paid_on), "payment", row.id, row.kind,
-                                  f"{row.kind} {row.reference}: {money_text(row.amount, row.currency)}",
-                                  {"type": "payment", "id": row.id}))
-    for row in _top(session, OrderReturn, OrderReturn.returned_on, "return", company.id, window):
-        items.append(TimelineItem(day_start(row.returned_on), "return", row.id, "return",
-                                  f"return {row.reference}: {money_text(row.amount, row.currency)}",
-                                  {"type": "return", "id": row.id}))
-    for row in _top(session, BehaviourEvent, BehaviourEvent.occurred_at, "event", company.id, window):
-        items.append(TimelineItem(row.occurred_at, "event", row.id, "event", row.type,
-                                  {"type": "event", "id": row.id}))
+    for key, on, number, amount, currency, status in _top(
+            session, Order, Order.ordered_on, "order", company.id, window,
+            Order.number, Order.amount, Order.currency, Order.status):
+        items.append(TimelineItem(day_start(on), "order", key, "order",
+                                  f"order {number}: {money_text(amount, currency)} ({status})",
+                                  {"type": "order", "id": key}))
+    for key, on, kind, reference, amount, currency in _top(
+            session, Payment, Payment.paid_on, "payment", company.id, window,
+            Payment.kind, Payment.reference, Payment.amount, Payment.currency):
+        items.append(TimelineItem(day_start(on), "payment", key, kind,
+                                  f"{kind} {reference}: {money_text(amount, currency)}",
+                                  {"type": "payment", "id": key}))
+    for key, on, reference, amount, currency in _top(
+            session, OrderReturn, OrderReturn.returned_on, "return", company.id, window,
+            OrderReturn.reference, OrderReturn.amount, OrderReturn.currency):
+        items.append(TimelineItem(day_start(on), "return", key, "return",
+                                  f"return {reference}: {money_text(amount, currency)}",
+                                  {"type": "return", "id": key}))
+    for key, at, kind in _top(session, BehaviourEvent, BehaviourEvent.occurred_at, "event", company.id, window,
+                              BehaviourEvent.type):
+        items.append(TimelineItem(at, "event", key, "event", kind, {"type": "event", "id": key}))
     return items
 
 
-def _top(session: Session, model, when, source: str, company_id: int, window: Window) -> list:
-    return list(session.scalars(select(model).where(model.company_id == company_id,
-                                                    window.older(when, model.id, source))
-                                .order_by(when.desc(), model.id.desc()).limit(window.limit)))
+def _top(session: Session, model, when, source: str, company_id: int, window: Window, *columns) -> list:
+    """Return (id, time, *columns) of a source's newest rows before the cursor, read along its index."""
+    return session.execute(select(model.id, when, *columns)
+                           .where(model.company_id == company_id, window.older(when, model.id, source))
+                           .order_by(when.desc(), model.id.desc()).limit(window.limit)).all()
