@@ -245,30 +245,39 @@ def order_numbers(session: Session, order_ids) -> dict[int, str]:
 
 
 def totals(session: Session, company_id: int) -> dict[str, dict[str, int]]:
-    """Return {currency: {ordered, paid, refunded, returned, outstanding}} of one company.
+    """Return {currency: {ordered, paid, refunded, returned, outstanding}} of one company."""
+    return totals_and_counts(session, company_id)[0]
+
+
+def totals_and_counts(session: Session, company_id: int) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Return the company's totals per currency and how many orders, payments and returns it has.
 
     Three GROUP BYs, each over the company's range of its (company_id, date) index.
     """
     sums: dict[str, dict[str, int]] = {}
+    counts = {"orders": 0, "payments": 0, "returns": 0}
 
     def add(code, key, value):
         sums.setdefault(code, dict.fromkeys(TOTAL_KEYS, 0))[key] += int(value or 0)
 
     standing = case((Order.status != "cancelled", Order.amount), else_=0)
-    for code, value in session.execute(
-            select(Order.currency, func.sum(standing)).where(Order.company_id == company_id)
+    for code, value, count in session.execute(
+            select(Order.currency, func.sum(standing), func.count()).where(Order.company_id == company_id)
             .group_by(Order.currency)):
         add(code, "ordered", value)
+        counts["orders"] += count
     refund = case((Payment.kind == "refund", Payment.amount), else_=0)
-    for code, paid, refunded in session.execute(
-            select(Payment.currency, func.sum(Payment.amount) - func.sum(refund), func.sum(refund))
+    for code, paid, refunded, count in session.execute(
+            select(Payment.currency, func.sum(Payment.amount) - func.sum(refund), func.sum(refund), func.count())
             .where(Payment.company_id == company_id).group_by(Payment.currency)):
         add(code, "paid", paid)
         add(code, "refunded", refunded)
-    for code, value in session.execute(
-            select(OrderReturn.currency, func.sum(OrderReturn.amount))
+        counts["payments"] += count
+    for code, value, count in session.execute(
+            select(OrderReturn.currency, func.sum(OrderReturn.amount), func.count())
             .where(OrderReturn.company_id == company_id).group_by(OrderReturn.currency)):
         add(code, "returned", value)
+        counts["returns"] += count
     for row in sums.values():
         row["outstanding"] = row["ordered"] - row["paid"] + row["refunded"] - row["returned"]
-    return dict(sorted(sums.items()))
+    return dict(sorted(sums.items())), counts

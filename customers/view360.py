@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import ColumnElement, Date, and_, case, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from accounts.permissions import Actor
 from core.db import utcnow
@@ -75,6 +75,16 @@ class Window:
     """The timeline page asked for: the cursor (None: the newest) and how many items each source gives."""
     before: Cursor | None
     limit: int = PAGE + 1
+
+    def admits(self, at: datetime, source: str, key: int) -> bool:
+        """Tell whether an item already loaded belongs after the cursor (a source small enough to load whole)."""
+        return self.before is None or (at, source, key) < (self.before.at, self.before.source, self.before.id)
+
+    def newest(self, items: list[TimelineItem]) -> list[TimelineItem]:
+        """Return the items of a loaded source that come after the cursor, at most `limit` of the newest."""
+        kept = sorted((i for i in items if self.admits(i.at, i.source, i.id)),
+                      key=lambda i: (i.at, i.source, i.id), reverse=True)
+        return kept[:self.limit]
 
     def older(self, column, id_column, source: str) -> ColumnElement[bool]:
         """Return the condition on a source's (time, id) columns for items older than the cursor."""
@@ -196,7 +206,8 @@ def _group(session: Session, company: Company) -> dict:
 
 
 def _contacts(session: Session, company_id: int) -> list[dict]:
-    contacts = session.scalars(select(Contact).where(Contact.company_id == company_id)
+    contacts = session.scalars(select(Contact).options(lazyload(Contact.company))
+                               .where(Contact.company_id == company_id)
                                .order_by(Contact.name, Contact.id).limit(MAX_CONTACTS))
     return [{"id": c.id, "name": c.name, "title": c.title, "department": c.department, "email": c.email,
              "mobile": c.mobile, "wechat_id": c.wechat_id, "preferred_channel": c.preferred_channel,
@@ -211,25 +222,23 @@ def _money(session: Session, company_id: int) -> dict:
         return list(session.scalars(select(model).where(model.company_id == company_id)
                                     .order_by(when.desc(), model.id.desc()).limit(LATEST)))
 
-    def count(model):
-        return session.scalar(select(func.count()).select_from(model).where(model.company_id == company_id))
-
     orders, payments, returns = (latest(Order, Order.ordered_on), latest(Payment, Payment.paid_on),
                                  latest(OrderReturn, OrderReturn.returned_on))
     numbers = transactions.order_numbers(session, [r.order_id for r in (*payments, *returns)])
+    totals, counts = transactions.totals_and_counts(session, company_id)
     return {
-        "orders": {"count": count(Order), "latest": [
+        "orders": {"count": counts["orders"], "latest": [
             {"id": o.id, "number": o.number, "ordered_on": o.ordered_on.isoformat(), "amount": o.amount,
              "currency": o.currency, "status": o.status} for o in orders]},
-        "payments": {"count": count(Payment), "latest": [
+        "payments": {"count": counts["payments"], "latest": [
             {"id": p.id, "reference": p.reference, "kind": p.kind, "paid_on": p.paid_on.isoformat(),
              "amount": p.amount, "currency": p.currency, "order_number": numbers.get(p.order_id)}
             for p in payments]},
-        "returns": {"count": count(OrderReturn), "latest": [
+        "returns": {"count": counts["returns"], "latest": [
             {"id": r.id, "reference": r.reference, "returned_on": r.returned_on.isoformat(), "amount": r.amount,
              "currency": r.currency, "reason": r.reason, "order_number": numbers.get(r.order_id)}
             for r in returns]},
-        "totals": transactions.totals(session, company_id),
+        "totals": totals,
     }
 
 
@@ -252,8 +261,7 @@ def behaviour(session: Session, company_id: int) -> dict:
 def _own_timeline(session: Session, company: Company, window: Window) -> list[TimelineItem]:
     """Return the newest items before the cursor of each of customers' own sources."""
     items = []
-    if window.before is None or (company.created_at, "company", company.id) < \
-            (window.before.at, window.before.source, window.before.id):
+    if window.admits(company.created_at, "company", company.id):
         items.append(TimelineItem(company.created_at, "company", company.id, "company", "company created",
                                   {"type": "company", "id": company.id}))
     for key, on, number, amount, currency, status in _top(
