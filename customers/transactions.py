@@ -58,6 +58,14 @@ def money(value: int, *, positive: bool) -> int:
     return value
 
 
+def identifier(value: str, field: str) -> str:
+    """Return an order number or a payment or return reference trimmed; refuse a blank one."""
+    value = value.strip()
+    if not value:
+        raise checks.invalid(field, "must not be blank")
+    return value
+
+
 def _writable_company(session: Session, company_id: int, actor: Actor | None) -> Company:
     require(actor, "transactions.write")
     return get_company(session, company_id, actor=actor)
@@ -95,7 +103,7 @@ def record_order(session: Session, company_id: int, *, number: str, ordered_on: 
                  source: str | None = None, actor: Actor | None = None) -> tuple[Order, bool]:
     """Record a company's order; return (order, created). Resending it unchanged is a no-op."""
     _writable_company(session, company_id, actor)
-    values = {"company_id": company_id, "number": number.strip(),
+    values = {"company_id": company_id, "number": identifier(number, "number"),
               "ordered_on": business_date(ordered_on, "ordered_on"),
               "amount": money(amount, positive=False), "currency": currency_code(currency),
               "status": order_status(status), "contact_id": _contact_of(session, company_id, contact_id)}
@@ -118,8 +126,8 @@ def order_status(value: str) -> str:
 
 def change_order(session: Session, order_id: int, changes: dict, *, actor: Actor | None = None) -> Order:
     """Change an order's status (or its amount or date, as the ERP corrects them)."""
-    order = get_or_raise(session, Order, order_id, "order")
     require(actor, "transactions.write")
+    order = get_or_raise(session, Order, order_id, "order")
     visibility.require_visible(session, visibility.company_filter(session, actor, Order.company_id), Order,
                                order_id, "order")
     checked = {}
@@ -147,7 +155,7 @@ def record_payment(session: Session, company_id: int, *, reference: str, paid_on
     _writable_company(session, company_id, actor)
     if kind not in PAYMENT_KINDS:
         raise checks.invalid("kind", f"one of {', '.join(PAYMENT_KINDS)}")
-    values = {"company_id": company_id, "reference": reference.strip(), "kind": kind,
+    values = {"company_id": company_id, "reference": identifier(reference, "reference"), "kind": kind,
               "paid_on": business_date(paid_on, "paid_on"), "amount": money(amount, positive=True),
               "currency": currency_code(currency),
               "order_id": _order_id_of(session, company_id, order_number), "method": method}
@@ -169,7 +177,7 @@ def record_return(session: Session, company_id: int, *, reference: str, returned
                   source: str | None = None, actor: Actor | None = None) -> tuple[OrderReturn, bool]:
     """Record goods sent back with their value; return (return, created)."""
     _writable_company(session, company_id, actor)
-    values = {"company_id": company_id, "reference": reference.strip(),
+    values = {"company_id": company_id, "reference": identifier(reference, "reference"),
               "returned_on": business_date(returned_on, "returned_on"),
               "amount": money(amount, positive=False), "currency": currency_code(currency),
               "order_id": _order_id_of(session, company_id, order_number), "reason": reason}
