@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import ColumnElement, Date, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from accounts.permissions import Actor
@@ -86,23 +86,44 @@ class Window:
                       key=lambda i: (i.at, i.source, i.id), reverse=True)
         return kept[:self.limit]
 
-    def older(self, column, id_column, source: str) -> ColumnElement[bool]:
-        """Return the condition on a source's (time, id) columns for items older than the cursor."""
+    def shape(self, source: str, dated: bool) -> tuple | None:
+        """Return which form of "older than the cursor" a source needs (None: no cursor)."""
         cursor = self.before
         if cursor is None:
-            return true()
-        if isinstance(column.type, Date):
-            day = cursor.at.astimezone(timezone.utc).date()
-            midnight = cursor.at.astimezone(timezone.utc).time() == time(0)
-            earlier, same = column < (day if midnight else day + timedelta(days=1)), \
-                (column == day) if midnight else false()
-        else:
-            earlier, same = column < cursor.at, column == cursor.at
-        if source < cursor.source:  # at the same time this source sorts after the cursor's: older
-            return or_(earlier, same)
-        if source > cursor.source:
-            return earlier
-        return or_(earlier, and_(same, id_column < cursor.id))
+            return None
+        # At the cursor's time, a source that sorts before the cursor's comes after it: older.
+        relation = "at_or_before" if source < cursor.source else "before" if source > cursor.source else "tie"
+        midnight = cursor.at.astimezone(timezone.utc).time() == time(0)
+        return relation, dated and midnight
+
+    def params(self) -> dict:
+        """Return the values of the bind parameters in `older_than`."""
+        if self.before is None:
+            return {}
+        at = self.before.at.astimezone(timezone.utc)
+        midnight = at.time() == time(0)
+        return {"cursor_at": at, "cursor_day": at.date(),
+                "cursor_day_bound": at.date() if midnight else at.date() + timedelta(days=1),
+                "cursor_id": self.before.id}
+
+
+def older_than(shape: tuple, column, id_column) -> ColumnElement[bool]:
+    """Return the condition, with bind parameters (Window.params), on a source's (time, id) for `shape`.
+
+    A dated source (orders by ordered_on) stands at 00:00 UTC of its date: before a
+    cursor time means before its date, or on it when the cursor is later that day.
+    """
+    relation, midnight = shape
+    if isinstance(column.type, Date):
+        earlier = column < bindparam("cursor_day_bound")
+        same = column == bindparam("cursor_day") if midnight else false()
+    else:
+        earlier, same = column < bindparam("cursor_at"), column == bindparam("cursor_at")
+    if relation == "at_or_before":
+        return or_(earlier, same)
+    if relation == "before":
+        return earlier
+    return or_(earlier, and_(same, id_column < bindparam("cursor_id")))
 
 
 ZERO_DECIMAL = {"JPY", "KRW", "VND", "IDR"}  # currencies whose minor unit is the unit itself
@@ -169,9 +190,23 @@ def _page(items: list[TimelineItem]) -> dict:
             "next_before": Cursor(page[-1].at, page[-1].source, page[-1].id).encode() if more else None}
 
 
+_ALIASES = (select(CompanyAlias.name).where(CompanyAlias.company_id == bindparam("company_id"))
+            .order_by(CompanyAlias.id).limit(100))
+_HAS_SUBSIDIARY = select(Company.id).where(Company.parent_id == bindparam("company_id")).limit(1)
+_CONTACTS = (select(Contact).options(lazyload(Contact.company)).where(Contact.company_id == bindparam("company_id"))
+             .order_by(Contact.name, Contact.id).limit(MAX_CONTACTS))
+_LATEST = {model: select(model).where(model.company_id == bindparam("company_id"))
+           .order_by(when.desc(), model.id.desc()).limit(LATEST)
+           for model, when in ((Order, Order.ordered_on), (Payment, Payment.paid_on),
+                               (OrderReturn, OrderReturn.returned_on))}
+_BEHAVIOUR = (select(BehaviourEvent.type, func.count(),
+                     func.sum(case((BehaviourEvent.occurred_at >= bindparam("since"), 1), else_=0)),
+                     func.max(BehaviourEvent.occurred_at))
+              .where(BehaviourEvent.company_id == bindparam("company_id")).group_by(BehaviourEvent.type))
+
+
 def _aliases(session: Session, company_id: int) -> list[str]:
-    return list(session.scalars(select(CompanyAlias.name).where(CompanyAlias.company_id == company_id)
-                                .order_by(CompanyAlias.id).limit(100)))
+    return list(session.scalars(_ALIASES, {"company_id": company_id}))
 
 
 def quality_flags(company: Company) -> list[dict]:
@@ -202,13 +237,14 @@ def _group(session: Session, company: Company) -> dict:
         parents.insert(0, {"id": parent.id, "name": parent.name})
         seen.add(parent.id)
         parent = parent.parent
+    # Most companies head no group: one indexed probe spares them the recursive walk.
+    if session.execute(_HAS_SUBSIDIARY, {"company_id": company.id}).first() is None:
+        return {"parents": parents, "subsidiary_count": 0}
     return {"parents": parents, "subsidiary_count": len(subsidiary_ids(session, company.id)) - 1}
 
 
 def _contacts(session: Session, company_id: int) -> list[dict]:
-    contacts = session.scalars(select(Contact).options(lazyload(Contact.company))
-                               .where(Contact.company_id == company_id)
-                               .order_by(Contact.name, Contact.id).limit(MAX_CONTACTS))
+    contacts = session.scalars(_CONTACTS, {"company_id": company_id})
     return [{"id": c.id, "name": c.name, "title": c.title, "department": c.department, "email": c.email,
              "mobile": c.mobile, "wechat_id": c.wechat_id, "preferred_channel": c.preferred_channel,
              "consents": {channel: {"granted": row.granted, "source": row.source,
@@ -218,12 +254,8 @@ def _contacts(session: Session, company_id: int) -> list[dict]:
 
 
 def _money(session: Session, company_id: int) -> dict:
-    def latest(model, when):
-        return list(session.scalars(select(model).where(model.company_id == company_id)
-                                    .order_by(when.desc(), model.id.desc()).limit(LATEST)))
-
-    orders, payments, returns = (latest(Order, Order.ordered_on), latest(Payment, Payment.paid_on),
-                                 latest(OrderReturn, OrderReturn.returned_on))
+    orders, payments, returns = (list(session.scalars(_LATEST[model], {"company_id": company_id}))
+                                 for model in (Order, Payment, OrderReturn))
     numbers = transactions.order_numbers(session, [r.order_id for r in (*payments, *returns)])
     totals, counts = transactions.totals_and_counts(session, company_id)
     return {
@@ -244,10 +276,7 @@ def _money(session: Session, company_id: int) -> dict:
 
 def behaviour(session: Session, company_id: int) -> dict:
     """Return {total, last_30_days, last_at, by_type} of a company's events: one GROUP BY on its index range."""
-    since = utcnow() - timedelta(days=30)
-    recent = func.sum(case((BehaviourEvent.occurred_at >= since, 1), else_=0))
-    rows = session.execute(select(BehaviourEvent.type, func.count(), recent, func.max(BehaviourEvent.occurred_at))
-                           .where(BehaviourEvent.company_id == company_id).group_by(BehaviourEvent.type)).all()
+    rows = session.execute(_BEHAVIOUR, {"company_id": company_id, "since": utcnow() - timedelta(days=30)}).all()
     last = max((row[3] for row in rows), default=None)
     if isinstance(last, str):  # SQLite hands MAX() of a timestamp back as text
         last = datetime.fromisoformat(last)
@@ -288,8 +317,17 @@ def _own_timeline(session: Session, company: Company, window: Window) -> list[Ti
     return items
 
 
+_TOP: dict[tuple, Select] = {}  # built once per source and cursor shape: building costs more than running
+
+
 def _top(session: Session, model, when, source: str, company_id: int, window: Window, *columns) -> list:
     """Return (id, time, *columns) of a source's newest rows before the cursor, read along its index."""
-    return session.execute(select(model.id, when, *columns)
-                           .where(model.company_id == company_id, window.older(when, model.id, source))
-                           .order_by(when.desc(), model.id.desc()).limit(window.limit)).all()
+    shape = window.shape(source, isinstance(when.type, Date))
+    key = (source, shape, window.limit)
+    statement = _TOP.get(key)
+    if statement is None:
+        statement = select(model.id, when, *columns).where(model.company_id == bindparam("company_id"))
+        if shape is not None:
+            statement = statement.where(older_than(shape, when, model.id))
+        statement = _TOP[key] = statement.order_by(when.desc(), model.id.desc()).limit(window.limit)
+    return session.execute(statement, {"company_id": company_id, **window.params()}).all()

@@ -147,7 +147,8 @@ class Database:
         self.load_seconds = time.perf_counter() - started
         self.client = self.app.test_client()
         self.urls = {"first_page": f"/api/companies/{self.customer}/360",
-                     "deep_page": deep_url(self.client, self.headers, self.customer)}
+                     "deep_page": deep_url(self.client, self.headers, self.customer),
+                     "company": f"/api/companies/{self.customer}"}
         for _ in range(20):
             self.client.get(self.urls["first_page"], headers=self.headers)
 
@@ -159,7 +160,7 @@ def run(urls: tuple[str, str], size: dict, label: str) -> dict:
     """Load a database to 10,000 events and one to 1,000,000; time both in interleaved rounds."""
     small = Database(urls[0], size, size["small_events"])
     large = Database(urls[1], size, size["large_events"])
-    timings = {(db, page): [] for db in ("small", "large") for page in ("first_page", "deep_page")}
+    timings = {(db, page): [] for db in ("small", "large") for page in ("first_page", "deep_page", "company")}
     round_ratios = []
     per_round = max(1, size["requests"] // ROUNDS)
     # Interleaved: the machine's speed drifts over minutes (and other work shares it); each round
@@ -189,6 +190,10 @@ def run(urls: tuple[str, str], size: dict, label: str) -> dict:
     print(f"   ratio p95({size['large_events']:,}) / p95({size['small_events']:,}): first page {ratio:.2f}, "
           f"deep page {deep_ratio:.2f}; per round (first page) median {statistics.median(round_ratios):.2f}, "
           f"range {min(round_ratios):.2f}-{max(round_ratios):.2f}")
+    baseline = figures[("large", "company")]
+    print(f"   baseline, GET /api/companies/{{id}} (token check, one company, same app and database): "
+          f"p50 {baseline['p50_ms']:.2f} ms, p95 {baseline['p95_ms']:.2f} ms; the 360 first page is "
+          f"{figures[('large', 'first_page')]['p50_ms'] / baseline['p50_ms']:.1f}x that at p50")
     print(f"   targets: p95 <= {TARGET_P95_MS:.0f} ms, ratio <= {TARGET_RATIO}")
     return {"figures": figures, "ratio": ratio, "deep_ratio": deep_ratio, "round_ratios": round_ratios}
 
