@@ -49,7 +49,9 @@ class Cursor:
         try:
             at, source, key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             moment = datetime.fromisoformat(at)
-            if not isinstance(source, str) or not isinstance(key, int) or moment.tzinfo is None:
+            # Within what the columns hold and date arithmetic survives (a forged cursor is a 422, not a 500).
+            if not isinstance(source, str) or isinstance(key, bool) or not isinstance(key, int) \
+                    or not 0 <= key <= 2**31 - 1 or moment.tzinfo is None or not 1900 <= moment.year <= 9000:
                 raise ValueError
             return cls(moment, source, key)
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

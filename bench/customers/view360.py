@@ -165,9 +165,10 @@ def run(urls: tuple[str, str], size: dict, label: str) -> dict:
     per_round = max(1, size["requests"] // ROUNDS)
     # Interleaved: the machine's speed drifts over minutes (and other work shares it); each round
     # measures both databases within seconds of each other, and the ratio is taken per round too.
-    for _ in range(ROUNDS):
+    for number in range(ROUNDS):
         this_round = {}
-        for name, db in (("small", small), ("large", large)):
+        order = (("small", small), ("large", large))
+        for name, db in order if number % 2 == 0 else order[::-1]:  # neither always goes first
             for page, url in db.urls.items():
                 found = timed(db.client, db.headers, url, per_round)
                 timings[(name, page)].extend(found)

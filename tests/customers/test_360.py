@@ -1,6 +1,7 @@
 """GET /api/companies/{id}/360: what a salesperson sees of one customer, and its timeline page by page."""
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -109,8 +110,15 @@ def test_the_timeline_pages_with_before_and_loses_nothing(api, erp):
     assert len({(i["ref"]["type"], i["ref"]["id"]) for i in seen}) == len(seen)
     assert [i["at"] for i in seen] == sorted((i["at"] for i in seen), reverse=True)
     assert seen[-1]["kind"] == "company" or seen[-1]["at"] <= seen[0]["at"]
-    bad = api["alice"].get(f"{base}/360?before=not-a-cursor")
-    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "before"
+    for forged in ("not-a-cursor", cursor(["2026-10-01T00:00:00+00:00", "event", 10**30]),
+                   cursor(["9999-12-31T23:00:00+00:00", "order", 1]), cursor(["2026-10-01T00:00:00", "event", 1]),
+                   cursor({"at": 1})):
+        bad = api["alice"].get(f"{base}/360?before={forged}")
+        assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "before", forged
+
+
+def cursor(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 def test_a_member_who_cannot_see_the_company_gets_404(api, app, client):
