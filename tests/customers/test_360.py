@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +144,11 @@ def test_script_in_names_comes_back_as_plain_text(api, erp):
     assert view["company"]["name"] == name and view["contacts"][0]["name"] == "<b>李</b>"
     assert view["orders"]["latest"][0]["number"] == "<img src=x>"
     assert "order <img src=x>: 0.01 CNY (open)" in {i["title"] for i in view["timeline"]["items"]}
+
+
+def test_the_360_view_and_the_transactions_import_no_crm_and_no_flask(database_url):
+    code = ("import sys, customers.transactions, customers.events, customers.view360; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('crm', 'signing', 'engine', 'flask', 'web')))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.strip() == "[]"
