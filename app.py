@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web.customers import routes as customer_routes
     from web.customers import network as customer_network
     from web.customers import duplicates as duplicate_routes
+    from web.customers import transactions as customer_transactions
     from web import audit as audit_routes
     from web import i18n, pages, signing_pages
     from web import security, tokens
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(customer_network.bp)
     app.register_blueprint(duplicate_routes.bp)
     app.register_blueprint(duplicate_routes.pages_bp)
+    app.register_blueprint(customer_transactions.bp)
     app.register_blueprint(crm.bp)
     app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)

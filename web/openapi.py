@@ -11,7 +11,11 @@ from flask import Blueprint
 from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
 from .customers import network_schemas
 from .customers import schemas as customer_schemas
+from .customers import transaction_schemas
 from .auth import PUBLIC, declare_permissions
+
+# The modules whose SCHEMAS and ROUTES make the customer and CRM part of the document.
+CRM_SCHEMA_MODULES = (customer_schemas, network_schemas, transaction_schemas, crm_schemas)
 
 bp = Blueprint("openapi", __name__)
 declare_permissions(bp, {"openapi_document": PUBLIC})
@@ -199,11 +203,11 @@ def openapi_document():
 
 def _add_crm(spec: APISpec) -> None:
     """Add the company, contact and CRM routes and their schemas, as their schema modules list them."""
-    for module in (customer_schemas, network_schemas, crm_schemas):
+    for module in CRM_SCHEMA_MODULES:
         for name, schema in module.SCHEMAS.items():
             spec.components.schema(name, schema=schema)
     paths: dict = {}
-    routes = [*customer_schemas.ROUTES, *network_schemas.ROUTES, *crm_schemas.ROUTES]
+    routes = [route for module in CRM_SCHEMA_MODULES for route in module.ROUTES]
     for path, method, summary, status, response, many, body, query in routes:
         if response is None:
             responses = {status: {"description": "done"}}
@@ -213,7 +217,7 @@ def _add_crm(spec: APISpec) -> None:
         else:
             responses = {status: _json(response, many=many)}
         params = [_path_param(name, "integer") for name in re.findall(r"{(\w+)}", path)]
-        params += [_query(name, text, "integer" if name.endswith("_id") or name in ("group_of", "months")
+        params += [_query(name, text, "integer" if name.endswith("_id") or name in ("group_of", "months", "limit")
                           else "string") for name, text in query]
         content = {"application/json": {"schema": body}} if body else None
         paths.setdefault(path, {})[method] = _op(summary, responses, body=content, params=params)
