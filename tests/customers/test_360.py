@@ -33,6 +33,8 @@ def test_the_360_of_a_customer_with_deals_a_tender_money_events_and_a_committee(
     company_id = open_one["company_id"]
     ok(sales.patch(f"/api/companies/{company_id}", json={"parent_id": parent["id"], "city": "深圳",
                                                           "phone": "0755-28780808"}))
+    ok(sales.post("/api/company-links", json={"kind": "shareholder", "from_company_id": parent["id"],
+                                              "to_company_id": company_id, "percent": 80}))
     won, lost = open_deal(team, "华为"), open_deal(team, "华为")
     drive_funnel(team, won["instance_id"])
     complete(team, lost["instance_id"], "qualify_lead", LOST)
@@ -58,7 +60,9 @@ def test_the_360_of_a_customer_with_deals_a_tender_money_events_and_a_committee(
         "华为", "深圳", "+8675528780808", "华为集团")
     assert {f["field"] for f in company["quality_flags"]} == {"credit_code", "industry_division", "province"}
     assert view["group"] == {"parents": [{"id": parent["id"], "name": "华为集团"}], "subsidiary_count": 0}
-    assert view["control"] is None
+    controller = view["control"]["ultimate_controller"]
+    assert (controller["name"], controller["effective_percent"], controller["basis"]) == ("华为集团", 80.0, "majority")
+    assert view["control"]["group"]["parent_links_agree"] is True
     deals = view["deals"]
     assert [d["id"] for d in deals["open"]] == [open_one["id"]]
     assert [d["id"] for d in deals["won"]] == [won["id"]] and [d["id"] for d in deals["lost"]] == [lost["id"]]
