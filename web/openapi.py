@@ -9,13 +9,13 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
 from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
-from .customers import network_schemas
+from .customers import duplicate_schemas, network_schemas
 from .customers import schemas as customer_schemas
 from .customers import transaction_schemas
 from .auth import PUBLIC, declare_permissions
 
 # The modules whose SCHEMAS and ROUTES make the customer and CRM part of the document.
-CRM_SCHEMA_MODULES = (customer_schemas, network_schemas, transaction_schemas, crm_schemas)
+CRM_SCHEMA_MODULES = (customer_schemas, network_schemas, transaction_schemas, duplicate_schemas, crm_schemas)
 
 bp = Blueprint("openapi", __name__)
 declare_permissions(bp, {"openapi_document": PUBLIC})
@@ -217,7 +217,7 @@ def _add_crm(spec: APISpec) -> None:
         else:
             responses = {status: _json(response, many=many)}
         params = [_path_param(name, "integer") for name in re.findall(r"{(\w+)}", path)]
-        params += [_query(name, text, "integer" if name.endswith("_id") or name in ("group_of", "months", "limit")
+        params += [_query(name, text, "integer" if name.endswith("_id") or name in ("group_of", "months", "limit", "page")
                           else "string") for name, text in query]
         content = {"application/json": {"schema": body}} if body else None
         paths.setdefault(path, {})[method] = _op(summary, responses, body=content, params=params)

@@ -6,16 +6,15 @@ the pairs, customers.merge merges, customers.data_quality counts.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from marshmallow import Schema, fields, validate
 
 from customers import data_quality, duplicates, merge
 
 from ..api import json_body
 from ..auth import current_actor, declare_permissions
 from ..db import get_session
-from ..fields import Id
 from ..i18n import gettext as _
 from ..pages import back, login_required, page_user
+from .duplicate_schemas import DuplicateQuerySchema, MergeFormSchema, MergeSchema
 from .schemas import CompanySchema, ContactSchema
 
 bp = Blueprint("duplicates", __name__, url_prefix="/api")
@@ -34,22 +33,6 @@ declare_permissions(pages_bp, {
 })
 
 PER_PAGE = 50
-
-
-class DuplicateQuerySchema(Schema):
-    kind = fields.String(load_default="companies", validate=validate.OneOf(duplicates.KINDS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-
-
-class MergeSchema(Schema):
-    from_id = Id(required=True, metadata={"description": "the record merged into this one, then deleted"})
-
-
-class MergeFormSchema(MergeSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(duplicates.KINDS))
-    into_id = Id(required=True)
-    csrf_token = fields.String()
-    next = fields.String()
 
 
 def _side(record, kind: str) -> dict:
