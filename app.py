@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import contracts
     from web import crm
     from web.customers import routes as customer_routes
+    from web.customers import imports as customer_imports
     from web import audit as audit_routes
     from web import i18n, pages, signing_pages
     from web import security, tokens
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(contracts.bp)
     app.register_blueprint(customer_routes.bp)
+    app.register_blueprint(customer_imports.bp)
     app.register_blueprint(crm.bp)
     app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)
@@ -85,6 +87,8 @@ def start_scheduler(app: Flask):
     scheduler = TimerScheduler(app.extensions["session_factory"],
                                listen_url=url if url.startswith("postgresql") else None)
     scheduler.start()
+    from web.customers.imports import start_import_runner
+    start_import_runner(app)  # and jobs a crash left queued
     return scheduler
 
 

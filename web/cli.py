@@ -16,6 +16,7 @@ from core.errors import DomainError, InvalidInput
 
 from .access_cli import group_cli, team_cli
 from .cli_common import fail, perform, unit_of_work
+from .customers import import_cli
 
 user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")
@@ -196,3 +197,4 @@ def register_commands(app: Flask) -> None:
     for command in (user_cli, token_cli, processes_cli, audit_cli, load_demo, run_worker, group_cli,
                     team_cli):
         app.cli.add_command(command)
+    import_cli.register(app)
