@@ -82,14 +82,14 @@ class Row:
 
     def problem(self, field: str, rule: str, reason: str, count: bool = True) -> None:
         column = self.columns.get(field)
-        self.problems.append((column.header if column else field, rule, reason))
+        self.problems.append((column.index if column else -1, column.header if column else field, rule, reason))
         if count:
             self.report.check(rule, field, False)
 
     def reject(self) -> bool:
         """Record the row's problems as rejections; tell whether there were any."""
-        for column, rule, reason in self.problems:
-            self.report.reject(self.line, column, rule, reason)
+        for _, column, rule, reason in sorted(self.problems, key=lambda problem: problem[0]):
+            self.report.reject(self.line, column, rule, reason)  # in the file's column order
         if self.problems:
             self.report.outcome("rejected")
         return bool(self.problems)

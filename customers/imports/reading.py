@@ -20,6 +20,10 @@ from datetime import date, datetime
 from core.errors import InvalidInput, TooLarge
 
 XLSX_MAGIC = b"PK\x03\x04"
+# What charset-normalizer may name: multi-byte encodings whose decoders refuse what is not theirs.
+# A single-byte guess (cp1252, latin-1, ...) decodes any bytes at all, so it would be mojibake as often as not.
+LAST_RESORT = {"big5", "big5hkscs", "cp950", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "shift_jis", "cp932",
+               "euc_jp", "euc_kr", "cp949"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def decode(filename: str, content: bytes) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
     best = from_bytes(content).best()
-    if best is not None and best.encoding not in ("utf_8", "gb18030", "gbk", "gb2312"):
+    if best is not None and best.encoding in LAST_RESORT:
         try:
             return content.decode(best.encoding), best.encoding
         except (UnicodeDecodeError, LookupError):
