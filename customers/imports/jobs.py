@@ -28,8 +28,8 @@ from accounts.models import User
 
 from . import columns as cols, reading
 from .base import Companies, Row
-from .company_rows import CompanyImport, parse as parse_company
-from .linked_rows import ContactImport, EventImport, OrderImport, PaymentImport, RelationshipImport
+from .company_import import CompanyImport, parse as parse_company
+from .linked_import import ContactImport, EventImport, OrderImport, PaymentImport, RelationshipImport
 from .report import Report
 from ..models import ImportJob, ImportRejection
 

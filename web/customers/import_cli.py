@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 import accounts
 from core.errors import DomainError, InvalidInput
@@ -21,6 +22,7 @@ from ..cli_common import fail, unit_of_work
 @click.option("--mapping", help='JSON {"file header": "field"} for headers the import does not know.')
 @click.option("--dry-run", is_flag=True, help="Check every row and report, write nothing.")
 @click.option("--as", "as_user", metavar="USER", help="Import as USER (owner of new companies, in the audit log).")
+@with_appcontext
 def import_file(kind, file, mapping, dry_run, as_user):
     """Import FILE (CSV in UTF-8 or GBK, or XLSX) as KIND; print the counts and the data-quality report."""
     try:

@@ -1,15 +1,16 @@
 """The import and export routes: upload a file as a job (202), watch it, download its rejections; export.
 
 Jobs run in the background (customers.imports.Runner): the upload's
-transaction commits the queued job, and the runner is woken once the response
-is closed, which is after that commit.
+transaction commits the queued job, and the runner is woken when the request
+has finished, which is after that commit.
 """
 from __future__ import annotations
 
 import json
 import threading
 
-from flask import Blueprint, Flask, Response, current_app, request, send_file, stream_with_context, url_for
+from flask import (Blueprint, Flask, Response, current_app, g, request, request_finished, send_file,
+                   stream_with_context, url_for)
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from customers import imports
@@ -105,7 +106,7 @@ def create_import():
                          dry_run=form["dry_run"], actor=current_actor())
     response = current_app.make_response((_job_body(session, job), 202))
     response.headers["Location"] = url_for(".show_import", job_id=job.id)
-    response.call_on_close(import_runner(current_app).wake)  # after the commit hook has run
+    g.wake_import_runner = True  # see _wake_after_commit
     return response
 
 
@@ -146,6 +147,17 @@ def _export(format_: str, name: str, header, rows):
 
 
 _runners_lock = threading.Lock()
+
+
+@bp.record_once
+def _connect(state) -> None:
+    request_finished.connect(_wake_after_commit, state.app, weak=False)
+
+
+def _wake_after_commit(app: Flask, response, **extra) -> None:
+    # request_finished comes after the after_request hooks, web.db's commit among them: the job is visible.
+    if g.pop("wake_import_runner", False) and response.status_code < 400:
+        import_runner(app).wake()
 
 
 def import_runner(app: Flask) -> imports.Runner:
