@@ -10,7 +10,6 @@ from collections.abc import Iterable
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from stdnum.cn import uscc
 
 from core.db import utcnow
 
@@ -95,9 +94,13 @@ class Row:
         return bool(self.problems)
 
 
+_CREDIT_CODE_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
 def compact_credit_code(value: str) -> str | None:
-    code = re.sub(r"[\s-]", "", value).upper()
-    return code if len(code) == 18 and uscc.is_valid(code) else None
+    """Return `value` as a credit code to look up if it has the shape of one (a stored one was checked in full)."""
+    code = re.sub(r"[\s-]", "", value).upper() if not value.isalnum() else value.upper()
+    return code if len(code) == 18 and _CREDIT_CODE_SHAPE.fullmatch(code) else None
 
 
 class Companies:

@@ -33,7 +33,7 @@ def parse(row: Row) -> dict | None:
     values["founded_on"] = row.value("founded_on", lambda cell: v.checked(v.day(cell), checks.founded_on))
     for field, limit in (("province", 40), ("city", 80)):
         values[field] = row.value(field, v.text, limit)
-    values["phone"] = row.value("phone", v.checked, checks.phone)
+    values["phone"] = row.value("phone", v.phone, "phone")
     values["email"] = row.value("email", v.checked, checks.email)
     values["website"] = row.value("website", v.checked, checks.website)
     values["address"] = row.value("address", v.checked, checks.address)

@@ -105,7 +105,7 @@ class ContactImport(LinkedImport):
                   "name": row.value("name", v.text, 120, required=True),
                   "title": row.value("title", v.text, 120), "department": row.value("department", v.text, 120),
                   "email": row.value("email", v.checked, checks.email),
-                  "mobile": row.value("mobile", v.checked, checks.mobile),
+                  "mobile": row.value("mobile", v.phone),
                   "wechat_id": row.value("wechat_id", v.text, 64),
                   "preferred_channel": row.value("preferred_channel", v.choice, CHANNELS, CHANNEL_WORDS)}
         return None if row.problems else values
