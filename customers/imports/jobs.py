@@ -11,6 +11,7 @@ real run would have.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from .linked_import import ContactImport, EventImport, OrderImport, PaymentImpor
 from .report import Report
 from ..models import ImportJob, ImportRejection
 
+log = logging.getLogger(__name__)
 BATCH = 2000
 HANDLERS = {"companies": (parse_company, CompanyImport), "contacts": (ContactImport.parse, ContactImport),
             "relationships": (RelationshipImport.parse, RelationshipImport),
@@ -116,9 +118,14 @@ def run_job(factory: sessionmaker, job_id: int, *, limits: reading.Limits = read
             else:
                 report = import_rows(session, job, job.content, actor=actor, limits=limits, progress=track)
             _finish(session, job, report, actor)
-    except (DomainError, DBAPIError) as error:
-        message = error.message if isinstance(error, DomainError) else \
-            f"the database refused a write: {str(error.orig).strip().splitlines()[0][:300]}"
+    except Exception as error:  # the job's boundary: whatever went wrong, the job ends failed, not half-written
+        if isinstance(error, DomainError):
+            message = error.message
+        elif isinstance(error, DBAPIError):
+            message = f"the database refused a write: {str(error.orig).strip().splitlines()[0][:300]}"
+        else:
+            log.exception("import job %s failed", job_id)
+            message = "internal error; it has been logged"
         with factory.begin() as session:
             job = session.get(ImportJob, job_id)
             job.status, job.error, job.content, job.finished_at = "failed", message, None, utcnow()

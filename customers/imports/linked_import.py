@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 
 from .. import checks
 from ..models import (CHANNELS, COMPANY_LINK_KINDS, FULL_SHARE_PPM, ORDER_STATUSES, PAYMENT_KINDS,
@@ -182,8 +182,7 @@ class PaymentImport(LinkedImport):
         company_id = self.company(row, "company", values["company"])
         order_id = None
         if values["order"]:
-            order = self.session.execute(select(ORDERS.c.id, ORDERS.c.company_id)
-                                         .where(ORDERS.c.number == values["order"])).first()
+            order = self.orders.get(values["order"])
             self.report.check("consistency", "order", order is not None and order.company_id == company_id)
             if order is None or order.company_id != company_id:
                 row.problem("order", "consistency", f"no order {values['order']} of this company", count=False)
@@ -192,6 +191,12 @@ class PaymentImport(LinkedImport):
                 **{c: values[c] for c in ("kind", "paid_on", "amount", "currency")}, "source": "import"}
 
     def stored(self, batch):
+        self.orders = {}
+        numbers = {values["order"] for _, values in batch if values["order"]}
+        for part in chunks(numbers):
+            for order in self.session.execute(select(ORDERS.c.id, ORDERS.c.company_id, ORDERS.c.number)
+                                              .where(ORDERS.c.number.in_(part))):
+                self.orders[order.number] = order
         return _by_key(self.session, PAYMENTS, PAYMENTS.c.reference, [values["reference"] for _, values in batch],
                        self.compared)
 
@@ -221,8 +226,7 @@ class EventImport(LinkedImport):
         company_id = self.company(row, "company", values["company"])
         contact_id = None
         if values["contact_email"]:
-            contact = self.session.execute(select(CONTACTS.c.id, CONTACTS.c.company_id).where(
-                func.lower(CONTACTS.c.email) == values["contact_email"].lower()).order_by(CONTACTS.c.id)).first()
+            contact = self.contacts.get(values["contact_email"])
             self.report.check("consistency", "contact_email", contact is not None)
             if contact is None:
                 row.problem("contact_email", "consistency", f"no contact {values['contact_email']}", count=False)
@@ -233,6 +237,12 @@ class EventImport(LinkedImport):
                 "properties": None, "received_at": datetime.now(checks.BEIJING)}
 
     def stored(self, batch):
+        self.contacts = {}  # email -> the first contact with it
+        emails = {values["contact_email"] for _, values in batch if values["contact_email"]}
+        for part in chunks(emails):
+            for contact in self.session.execute(select(CONTACTS.c.id, CONTACTS.c.company_id, CONTACTS.c.email)
+                                                .where(CONTACTS.c.email.in_(part)).order_by(CONTACTS.c.id)):
+                self.contacts.setdefault(contact.email, contact)
         pairs = [(values["source"], values["id"]) for _, values in batch]
         found = {}
         columns = [EVENTS.c.id, EVENTS.c.source, EVENTS.c.external_id, *(EVENTS.c[c] for c in self.compared)]

@@ -148,3 +148,36 @@ def test_a_dry_run_reports_what_would_happen_and_writes_nothing(session_factory)
     assert table_counts(session_factory) == before
     with session_factory() as session:
         assert session.get(ImportJob, job.id).content is None  # the file is dropped when the job ends
+
+
+def test_orders_payments_and_events_import_and_reimport_unchanged(session_factory):
+    from customers.models import BehaviourEvent, Order, Payment
+
+    run(session_factory, "companies", csv_bytes(chinese_export(), "gbk"))
+    run(session_factory, "contacts", csv_bytes([["company", "name", "email"], ["C-1001", "张伟", "zw@yunhai.cn"]]))
+    files = [("orders", csv_bytes([["公司", "订单号", "下单日期", "金额", "币种", "状态"],
+                                   ["C-1001", "SO-1", "2024-03-01", "¥12,000.50", "CNY", "已发货"],
+                                   [credit_code(2), "SO-2", "2024/3/2", "99", "USD", "open"]])),
+             ("payments", csv_bytes([["company", "reference", "paid_on", "amount", "kind", "order"],
+                                     ["C-1001", "P-1", "2024-03-05", "12000.50", "回款", "SO-1"],
+                                     ["C-1001", "P-2", "2024-03-06", "100", "退款", ""],
+                                     ["C-1001", "P-3", "2024-03-06", "100", "", "SO-2"]])),
+             ("events", csv_bytes([["company", "contact_email", "id", "type", "occurred_at", "source"],
+                                   ["", "zw@yunhai.cn", "ev-1", "web_visit", "2024-03-01 09:30", "website"],
+                                   ["C-1002", "", "ev-2", "trial", "2024-03-02T10:00:00+00:00", "website"],
+                                   ["", "", "ev-3", "trial", "2024-03-02", "website"]]))]
+    jobs = {kind: run(session_factory, kind, content) for kind, content in files}
+    assert [jobs[k].counts["created"] for k in ("orders", "payments", "events")] == [2, 2, 2]
+    assert rejections_of(session_factory, jobs["payments"]) == [(4, "order", "consistency")]
+    assert rejections_of(session_factory, jobs["events"]) == [(4, "company", "completeness")]
+    with session_factory() as session:
+        orders = {o.number: (o.amount, o.currency, o.status) for o in session.scalars(select(Order))}
+        payments = {p.reference: (p.kind, p.amount, p.order_id is not None) for p in session.scalars(select(Payment))}
+        events = {e.external_id: (e.company_id is not None, e.contact_id is not None)
+                  for e in session.scalars(select(BehaviourEvent))}
+    assert orders == {"SO-1": (1_200_050, "CNY", "shipped"), "SO-2": (9900, "USD", "open")}
+    assert payments == {"P-1": ("payment", 1_200_050, True), "P-2": ("refund", 10_000, False)}
+    assert events == {"ev-1": (True, True), "ev-2": (True, False)}
+    for kind, content in files:
+        again = run(session_factory, kind, content).counts
+        assert again["unchanged"] == 2 and again["created"] == again["updated"] == 0
