@@ -181,3 +181,18 @@ def test_orders_payments_and_events_import_and_reimport_unchanged(session_factor
     for kind, content in files:
         again = run(session_factory, kind, content).counts
         assert again["unchanged"] == 2 and again["created"] == again["updated"] == 0
+
+
+def test_initials_of_new_companies_are_pypinyin_s_own_however_often_a_word_repeats():
+    import re
+
+    from pypinyin import Style, lazy_pinyin
+
+    from customers import search
+
+    def plain(name):
+        parts = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
+        return "".join(w[0] for p in parts for w in re.split(r"[\W_]+", p) if w).lower()
+
+    names = ["银行行长", "行业协会", "长沙银行", "重庆长安汽车", "重庆重型机械", "乐山乐器", "Acme Co., Ltd. 上海"] * 2
+    assert [search.initials(n) for n in names] == [plain(n) for n in names]
