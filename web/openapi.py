@@ -9,7 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
 from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
-from .customers import schemas as customer_schemas
+from .customers import imports as customer_imports, schemas as customer_schemas
 from .auth import PUBLIC, declare_permissions
 
 bp = Blueprint("openapi", __name__)
@@ -172,6 +172,7 @@ def build_spec() -> dict:
     _add_crm(spec)
     _add_tokens(spec)
     _add_audit(spec)
+    customer_imports.add_to_spec(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     _numeric_bounds(document)

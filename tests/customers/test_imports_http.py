@@ -145,3 +145,10 @@ def test_the_cli_imports_a_real_file_with_a_report(app, session_factory, tmp_pat
     refused = app.test_cli_runner().invoke(args=["import", "contacts", str(bad), "--mapping",
                                                  json.dumps({"title": "title"})])
     assert refused.exit_code == 1 and "missing required column 'company'" in refused.output
+
+
+def test_the_import_and_export_routes_are_in_the_openapi_document(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert {"/api/imports", "/api/imports/{id}", "/api/imports/{id}/rejections.csv", "/api/exports/companies",
+            "/api/exports/contacts"} <= set(paths)
+    assert "multipart/form-data" in paths["/api/imports"]["post"]["requestBody"]["content"]
