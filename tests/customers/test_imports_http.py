@@ -152,3 +152,25 @@ def test_the_import_and_export_routes_are_in_the_openapi_document(client):
     assert {"/api/imports", "/api/imports/{id}", "/api/imports/{id}/rejections.csv", "/api/exports/companies",
             "/api/exports/contacts"} <= set(paths)
     assert "multipart/form-data" in paths["/api/imports"]["post"]["requestBody"]["content"]
+
+
+def test_a_job_left_queued_by_a_crash_runs_when_the_worker_starts(live_app):
+    from customers import imports
+    from web.customers.imports import start_import_runner
+
+    factory = live_app.extensions["session_factory"]
+    with factory.begin() as session:  # as an upload does, the process dying before its runner woke
+        job_id = imports.submit(session, "companies", "left.csv", csv_bytes([["name"], ["遗留公司"]])).id
+
+    def status():
+        with factory() as session:
+            return session.get(imports.jobs.ImportJob, job_id).status
+
+    runner = start_import_runner(live_app)
+    try:
+        wait_for(lambda: status() == "done")
+    finally:
+        runner.stop_polling()
+        runner.join(10)
+    with factory() as session:
+        assert session.scalar(select(Company.name).where(Company.name == "遗留公司")) == "遗留公司"
