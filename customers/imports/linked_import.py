@@ -15,7 +15,7 @@ from .. import checks
 from ..models import (CHANNELS, COMPANY_LINK_KINDS, FULL_SHARE_PPM, ORDER_STATUSES, PAYMENT_KINDS,
                       BehaviourEvent, CompanyLink, Contact, Order, Payment)
 from . import values as v
-from .base import Row, chunks
+from .base import Row, among, chunks
 
 CONTACTS, LINKS, ORDERS, PAYMENTS, EVENTS = (m.__table__ for m in (Contact, CompanyLink, Order, Payment,
                                                                   BehaviourEvent))
@@ -124,7 +124,7 @@ class ContactImport(LinkedImport):
         found = {}
         columns = [CONTACTS.c.id, CONTACTS.c.company_id, *(CONTACTS.c[c] for c in self.compared)]
         for part in chunks(ids):
-            for contact in self.session.execute(select(*columns).where(CONTACTS.c.company_id.in_(part))).mappings():
+            for contact in self.session.execute(select(*columns).where(among(self.session, CONTACTS.c.company_id, part))).mappings():
                 for field in ("email", "mobile", "name"):
                     if contact[field]:
                         found.setdefault((contact["company_id"], field, contact[field]), dict(contact))
@@ -195,7 +195,7 @@ class PaymentImport(LinkedImport):
         numbers = {values["order"] for _, values in batch if values["order"]}
         for part in chunks(numbers):
             for order in self.session.execute(select(ORDERS.c.id, ORDERS.c.company_id, ORDERS.c.number)
-                                              .where(ORDERS.c.number.in_(part))):
+                                              .where(among(self.session, ORDERS.c.number, part))):
                 self.orders[order.number] = order
         return _by_key(self.session, PAYMENTS, PAYMENTS.c.reference, [values["reference"] for _, values in batch],
                        self.compared)
@@ -241,7 +241,7 @@ class EventImport(LinkedImport):
         emails = {values["contact_email"] for _, values in batch if values["contact_email"]}
         for part in chunks(emails):
             for contact in self.session.execute(select(CONTACTS.c.id, CONTACTS.c.company_id, CONTACTS.c.email)
-                                                .where(CONTACTS.c.email.in_(part)).order_by(CONTACTS.c.id)):
+                                                .where(among(self.session, CONTACTS.c.email, part)).order_by(CONTACTS.c.id)):
                 self.contacts.setdefault(contact.email, contact)
         pairs = [(values["source"], values["id"]) for _, values in batch]
         found = {}
@@ -299,7 +299,7 @@ class RelationshipImport(LinkedImport):
         columns = [LINKS.c.id, LINKS.c.kind, LINKS.c.from_company_id, LINKS.c.to_company_id, LINKS.c.valid_from,
                    *(LINKS.c[c] for c in self.compared)]
         for part in chunks(ids):
-            for link in self.session.execute(select(*columns).where(LINKS.c.to_company_id.in_(part))).mappings():
+            for link in self.session.execute(select(*columns).where(among(self.session, LINKS.c.to_company_id, part))).mappings():
                 found[self._key(link)] = dict(link)
         # What the table held before this file; the file's own rows are added as they are accepted.
         for link in found.values():
@@ -339,6 +339,6 @@ def _by_key(session, table, column, keys, compared) -> dict:
     found = {}
     for part in chunks(set(keys)):
         for stored in session.execute(select(table.c.id, column, *(table.c[c] for c in compared))
-                                      .where(column.in_(part))).mappings():
+                                      .where(among(session, column, part))).mappings():
             found[stored[column.name]] = dict(stored)
     return found
