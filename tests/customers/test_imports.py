@@ -196,3 +196,15 @@ def test_initials_of_new_companies_are_pypinyin_s_own_however_often_a_word_repea
 
     names = ["银行行长", "行业协会", "长沙银行", "重庆长安汽车", "重庆重型机械", "乐山乐器", "Acme Co., Ltd. 上海"] * 2
     assert [search.initials(n) for n in names] == [plain(n) for n in names]
+
+
+def test_the_import_package_needs_no_flask_and_no_crm():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, customers.imports; print(sorted(m for m in sys.modules "
+            "if m in ('crm', 'web') or m.startswith(('crm.', 'web.', 'flask'))))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.strip() == "[]"
