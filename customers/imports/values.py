@@ -10,6 +10,8 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal
 
+import phonenumbers
+
 from core.errors import InvalidInput
 
 from .. import checks, industries
@@ -137,8 +139,9 @@ def share_ppm(value) -> int | None:
     return int(ppm)
 
 
-_PHONE_SHAPE = re.compile(r"(?:\+86|0086)?[\s-]*0?((?:[1-9][\s-]*){6,11}\d)")
-_PHONE_BLOCKS: dict[tuple[str, int], bool] = {}
+_PHONE_SHAPE = re.compile(r"(?:\+86|0086)?[\s-]*0?([1-9](?:[\s-]?\d){6,11})")
+_SEPARATORS = re.compile(r"[\s-]")
+_PHONE_BLOCKS: set[tuple[str, int]] = set()
 MAX_PHONE_BLOCKS = 200_000
 
 
@@ -146,25 +149,26 @@ def phone(value, field: str = "mobile") -> str:
     """Return a Chinese phone number in E.164 as customers.checks.mobile does, deciding once per block.
 
     Numbers are allocated in blocks of 10,000: the last four digits are the
-    subscriber's within a block and no numbering pattern looks at them. So the
+    subscriber's within a block, and no numbering pattern looks at them. So the
     validity of "+86 138 0013 8000" is decided by phonenumbers once for 1380013xxxx
-    and reused for the block's other numbers; anything not of that plain shape
-    (another country, an extension, letters) goes to customers.checks every time.
+    and reused for the block's other numbers. A plain number is handed to
+    phonenumbers' validation as the national number its parser would make of it
+    (the trunk 0 dropped); anything else (another country, an extension, letters,
+    a carrier prefix 11/12/179 the parser strips) and every invalid number go
+    through customers.checks.mobile, which also words the error.
     """
     text_value = str(value).strip()
     found = _PHONE_SHAPE.fullmatch(text_value)
-    if found is None:
+    national = found and _SEPARATORS.sub("", found.group(1))
+    if not national or national.startswith(("11", "12", "179")):
         return checked(text_value, checks.mobile, checks.DEFAULT_REGION, field)
-    national = re.sub(r"[\s-]", "", found.group(1))
     block = (national[:-4], len(national))
-    valid = _PHONE_BLOCKS.get(block)
-    if valid is None:
-        number = checked(text_value, checks.mobile, checks.DEFAULT_REGION, field)
-        if number != "+86" + national:  # phonenumbers read it otherwise (a prefix it strips): no shortcut
-            return number
+    if block not in _PHONE_BLOCKS:
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
+        if not phonenumbers.is_valid_number(number):
+            return checked(text_value, checks.mobile, checks.DEFAULT_REGION, field)  # raises, with the message
         if len(_PHONE_BLOCKS) < MAX_PHONE_BLOCKS:
-            _PHONE_BLOCKS[block] = True
-        return number
+            _PHONE_BLOCKS.add(block)
     return "+86" + national
 
 

@@ -208,3 +208,28 @@ def test_the_import_package_needs_no_flask_and_no_crm():
     run = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True,
                          text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_phones_read_once_per_block_agree_with_customers_checks():
+    import random
+
+    from core.errors import InvalidInput as Refused
+    from customers import checks
+    from customers.imports import values
+
+    rng = random.Random(4)
+    samples = ["13800138000", "+86 138 0013 8001", "0086-139-0000-0000", "021-6888 6888", "0755 8888 8888",
+               "010-12345678", "12345", "17951 13800138000", "+1 415 555 0100", "1234567890123", "0591-8888888",
+               "11812345678", "020 1234 5678", "14000000000", "19912345678"]
+    samples += [f"1{rng.randint(30, 99)}{rng.randint(0, 99_999_999):08d}" for _ in range(300)]
+    samples += [f"0{rng.randint(10, 999)}-{rng.randint(1_000_000, 99_999_999)}" for _ in range(300)]
+    for sample in samples * 2:  # the second time from the blocks remembered
+        try:
+            expected = checks.mobile(sample)
+        except Refused:
+            expected = None
+        try:
+            got = values.phone(sample)
+        except values.ValueProblem:
+            got = None
+        assert got == expected, sample
