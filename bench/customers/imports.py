@@ -51,9 +51,13 @@ def generate(companies: int, contacts_per_company: int, seed: int = 13):
     rng = random.Random(seed)
     company_rows = [["name", "credit_code", "industry", "registered_capital", "founded_on", "province", "city",
                      "phone", "email", "website", "erp_code"]]
+    names = set()
     for n in range(companies):
         province, city = CITIES[n % len(CITIES)]
-        name = f"{city}{rng.choice(WORDS)}{rng.choice(WORDS)}{n}{rng.choice(SUFFIXES)}"
+        # Real names are one run of Chinese characters ("深圳云海星河科技有限公司"), no number in the middle.
+        while (name := f"{city}{''.join(rng.choices(WORDS, k=3))}{rng.choice(SUFFIXES)}") in names:
+            pass
+        names.add(name)
         company_rows.append([name, credit_code(n), f"I{rng.choice((63, 64, 65))}", f"{rng.randint(1, 50000)}.00",
                              (date(1990, 1, 1) + timedelta(days=rng.randint(0, 12000))).isoformat(), province,
                              city, f"0755-{rng.randint(2000, 8999)}{rng.randint(1000, 9999)}",
