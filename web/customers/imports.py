@@ -12,7 +12,6 @@ import threading
 from flask import (Blueprint, Flask, Response, current_app, g, request, request_finished, send_file,
                    stream_with_context, url_for)
 from marshmallow import Schema, ValidationError, fields, validate, validates
-
 from sqlalchemy.engine import Engine
 
 from customers import imports
