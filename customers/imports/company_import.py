@@ -17,6 +17,7 @@ from .base import COMPANIES, COMPANY_COLUMNS, ERP, KEYS, Companies, Row, among, 
 
 SIZE_WORDS = {"微型": "micro", "小型": "small", "中型": "medium", "大型": "large"}
 MAX_DEPTH = 50
+MATCH_ORDER = ("credit_code", "erp_code", "name")  # the keys a row finds its company by, strongest first
 
 
 def parse(row: Row) -> dict | None:
@@ -119,21 +120,35 @@ class CompanyImport:
                     self.companies.forget(values[field])
 
     def _stored(self, batch) -> dict:
-        """Return the stored companies any row of the batch names: {(field, value): row mapping}."""
-        wanted = {field: {values[field] for _, values in batch if values.get(field)} for field in self.fields}
+        """Return the stored companies any row of the batch names: {(field, value): row mapping}.
+
+        Keys are looked up strongest first; a row's weaker key is looked up only when the company its
+        stronger key found does not hold it already (on a re-import: one query per batch, not three).
+        """
         found: dict = {}
         columns = [COMPANIES.c.id, *(COMPANIES.c[c] for c in COMPANY_COLUMNS), COMPANIES.c.name_initials,
                    KEYS.c.key.label("erp_code")]
         base = select(*columns).outerjoin(KEYS, (KEYS.c.company_id == COMPANIES.c.id) & (KEYS.c.system == ERP))
-        for field, column in (("name", COMPANIES.c.name), ("credit_code", COMPANIES.c.credit_code),
-                              ("erp_code", KEYS.c.key)):
-            for part in chunks(wanted[field]):
+        for position, (field, column) in enumerate((("credit_code", COMPANIES.c.credit_code),
+                                                    ("erp_code", KEYS.c.key), ("name", COMPANIES.c.name))):
+            wanted = set()
+            for _, values in batch:
+                value = values.get(field)
+                if not value or (field, value) in found:
+                    continue
+                holder = next((found[key] for key in ((f, values.get(f)) for f in MATCH_ORDER[:position])
+                               if key in found), None)
+                if holder is not None and holder[field] == value:
+                    found[field, value] = holder
+                else:
+                    wanted.add(value)
+            for part in chunks(wanted):
                 for stored in self.session.execute(base.where(among(self.session, column, part))).mappings():
                     found[field, stored[field]] = dict(stored)
         return found
 
     def _match(self, row: Row, values: dict, stored: dict):
-        keys = [(f, values[f]) for f in ("credit_code", "erp_code", "name") if values.get(f)]
+        keys = [(f, values[f]) for f in MATCH_ORDER if values.get(f)]
         match = next((stored[key] for key in keys if key in stored), None)
         if match is None:
             return None, "created"
