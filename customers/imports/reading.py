@@ -145,14 +145,14 @@ def _open_xlsx(filename: str, content: bytes, limits: Limits) -> Sheet:
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError) as error:
-        raise refuse(filename, f"not a readable XLSX workbook ({error})") from None
-    sheet = book.worksheets[0]
-    iterator = sheet.iter_rows(values_only=True)
-    try:
+        sheet = book.worksheets[0]
+        iterator = sheet.iter_rows(values_only=True)
         header = next(iterator)
     except StopIteration:
         raise refuse(filename, "the first sheet is empty") from None
+    except (BadZipFile, IndexError, KeyError, ValueError, OSError, TypeError, AttributeError,
+            SyntaxError) as error:  # what openpyxl and its XML parser raise for a damaged or foreign zip
+        raise refuse(filename, f"not a readable XLSX workbook ({type(error).__name__})") from None
     header = list(header)
     while header and header[-1] is None:
         header.pop()

@@ -130,3 +130,16 @@ def test_a_job_failing_midway_leaves_nothing_of_itself_behind(session_factory, c
         actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "import_job")).all()
         assert session.get(ImportJob, job.id).content is None
     assert actions == ["import.failed"]
+
+
+def test_a_damaged_xlsx_is_refused_naming_the_file(session_factory):
+    import io
+    import zipfile
+
+    fake = io.BytesIO()
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    for content in (b"PK\x03\x04" + b"\x00" * 100, fake.getvalue()):
+        with pytest.raises(InvalidInput) as refused:
+            run(session_factory, "companies", content, "broken.xlsx")
+        assert refused.value.problems[0]["file"] == "broken.xlsx"
