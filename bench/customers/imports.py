@@ -6,7 +6,8 @@ For each backend, in one run:
   every check (credit code, E.164 phones, emails, industries, amounts), matching,
   pinyin initials, one transaction, the report and its audit entry;
 - the baseline: the same rows, already in their stored form, inserted with bare
-  executemany into the same tables of a fresh database of the same kind.
+  executemany into the same tables of a fresh database of the same kind, once
+  before and once after the import; the faster of the two is the baseline.
 Then the same files imported again (every row unchanged), for the idempotent path.
 
 Run: .venv/bin/python -m bench.customers.imports [--quick] [--backend sqlite|postgresql]
@@ -136,10 +137,14 @@ def time_bare(url: str, companies, keys, contacts) -> float:
 def bench(kind: str, company_rows, contact_rows, directory: Path) -> dict:
     files = [("companies", as_csv(company_rows)), ("contacts", as_csv(contact_rows))]
     prepared = stored_rows(company_rows, contact_rows)
-    urls = [fresh_database(kind, directory, f"{kind}-import"), fresh_database(kind, directory, f"{kind}-bare")]
+    urls = [fresh_database(kind, directory, f"{kind}-import"), fresh_database(kind, directory, f"{kind}-bare"),
+            fresh_database(kind, directory, f"{kind}-bare-2")]
     try:
+        # The baseline before and after the import, the faster one counting: on a shared machine the
+        # load moves, and the faster baseline makes the ratio no smaller than it is.
         bare = time_bare(urls[1], *prepared)
         imported, counts = time_import(urls[0], files)
+        bare = min(bare, time_bare(urls[2], *prepared))
         again, recounts = time_import(urls[0], files)
     finally:
         if kind == "postgresql":
