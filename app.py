@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web.customers import network as customer_network
     from web.customers import duplicates as duplicate_routes
     from web.customers import transactions as customer_transactions
+    from web.customers import imports as customer_imports
     from web import audit as audit_routes
     from web import i18n, pages, signing_pages
     from web import security, tokens
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(duplicate_routes.bp)
     app.register_blueprint(duplicate_routes.pages_bp)
     app.register_blueprint(customer_transactions.bp)
+    app.register_blueprint(customer_imports.bp)
     app.register_blueprint(crm.bp)
     app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)
@@ -92,6 +94,8 @@ def start_scheduler(app: Flask):
     scheduler = TimerScheduler(app.extensions["session_factory"],
                                listen_url=url if url.startswith("postgresql") else None)
     scheduler.start()
+    from web.customers.imports import start_import_runner
+    start_import_runner(app)  # and jobs a crash left queued
     return scheduler
 
 

@@ -17,6 +17,7 @@ from core.errors import DomainError, InvalidInput
 from . import duplicates_cli
 from .access_cli import group_cli, team_cli
 from .cli_common import fail, perform, unit_of_work
+from .customers import import_cli
 
 user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")
@@ -198,3 +199,4 @@ def register_commands(app: Flask) -> None:
                     team_cli):
         app.cli.add_command(command)
     duplicates_cli.register(app)
+    import_cli.register(app)

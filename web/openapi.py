@@ -10,7 +10,7 @@ from flask import Blueprint
 
 from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
 from .customers import duplicate_schemas, network_schemas
-from .customers import schemas as customer_schemas
+from .customers import imports as customer_imports, schemas as customer_schemas
 from .customers import transaction_schemas
 from .auth import PUBLIC, declare_permissions
 
@@ -177,6 +177,7 @@ def build_spec() -> dict:
     _add_crm(spec)
     _add_tokens(spec)
     _add_audit(spec)
+    customer_imports.add_to_spec(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     _numeric_bounds(document)
