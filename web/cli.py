@@ -14,10 +14,9 @@ from engine import definitions
 from core import audit
 from core.errors import DomainError, InvalidInput
 
-from . import duplicates_cli
 from .access_cli import group_cli, team_cli
 from .cli_common import fail, perform, unit_of_work
-from .customers import import_cli
+from .customers import duplicates_cli, import_cli
 
 user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from core.errors import DomainError
 from customers import duplicates
 
-from .cli_common import fail, unit_of_work
+from ..cli_common import fail, unit_of_work
 
 duplicates_cli = AppGroup("duplicates", help="Find duplicate companies and contacts.")
 
