@@ -315,3 +315,7 @@ ZH: dict[str, str] = {
     "Logged in": "已登录",
     "Login failed": "登录失败",
 }
+
+from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
+
+ZH.update(CUSTOMERS_ZH)

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import re
 
+from datetime import date, datetime, timezone
+
 import pytest
 from stdnum.cn import uscc
+
+from customers.models import BehaviourEvent, ContactLink, Order, Payment
+from tests.conftest import PROCESSES, deploy
+from tests.web.test_pages import login, text
 
 
 SCRIPT = "<script>alert(1)</script>"
@@ -138,3 +144,136 @@ def test_bad_list_parameters_are_refused_naming_them(api, query, field):
     response = api["alice"].get(f"/api/companies?{query}")
     assert response.status_code == 422, response.get_json()
     assert [e["field"] for e in response.get_json()["errors"]] == [field]
+
+
+# The pages, through Flask's test client: what a person logged in as alice sees.
+
+@pytest.fixture
+def alice(app, users):
+    client = app.test_client()
+    assert login(client, "alice", "alice-pass-1").status_code == 302
+    return client
+
+
+def test_the_list_page_searches_filters_and_links_each_company(alice, listed):
+    page = text(alice.get("/companies?q=zgyd"))
+    assert f'href="/companies/{listed["移动"]["id"]}"' in page and "中国移动通信集团广东有限公司" in page
+    assert "华为技术有限公司" not in page and 'data-total="1"' in page
+    page = text(alice.get("/companies?q=" + listed["华为"]["credit_code"]))
+    assert "华为技术有限公司" in page and 'data-total="1"' in page
+    page = text(alice.get("/companies?province=广东省&city=深圳&size_band=&colour=red"))
+    assert "华为技术有限公司" in page and "深圳小店 100% 科技" in page and "中国移动通信" not in page
+    assert 'aria-current="page">客户</a>' in page  # the nav entry, in Chinese by default
+
+
+def test_the_list_page_goes_page_by_page(alice, session, users):
+    from customers import companies
+    alice_id = session.scalar(__import__("sqlalchemy").text("SELECT id FROM users WHERE name = 'alice'"))
+    for n in range(55):
+        companies.create_company(session, name=f"公司{n:03}", owner_id=alice_id)
+    session.commit()
+    first = text(alice.get("/companies"))
+    assert first.count('class="companyname"') == 50 and 'data-total="55"' in first
+    assert 'rel="next" href="/companies?page=2&amp;per_page=50"' in first
+    second = text(alice.get("/companies?page=2&per_page=50"))
+    assert second.count('class="companyname"') == 5 and 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_the_pages_need_a_login_and_a_company_in_sight(app, alice, listed):
+    stranger = app.test_client()
+    huawei = listed["华为"]["id"]
+    for path in ("/companies", f"/companies/{huawei}", "/contacts/1", f"/companies/{huawei}/network.json"):
+        response = stranger.get(path)
+        assert response.status_code == 302 and "/login?next=" in response.location, path
+    assert alice.get(f"/companies/{listed['bob']['id']}").status_code == 404
+    from web.pages.customers import bp
+    assert bp.permissions == {"company_list": "companies.read", "company": "companies.read",
+                              "company_network": "companies.read",
+                              "accept_group_suggestion": "companies.write", "contact": "companies.read"}
+
+
+def test_a_bad_page_parameter_is_an_error_page_saying_why(alice):
+    response = alice.get("/companies?per_page=9999")
+    assert response.status_code == 422 and "less than or equal to 500" in text(response)
+
+
+def test_a_script_in_a_name_is_shown_as_text_on_every_page(api, alice, session):
+    company = add_company(api["alice"], SCRIPT, city=SCRIPT, tags=["<b>x</b>"])
+    contact = api["alice"].post("/api/contacts", json={"company_id": company["id"], "name": SCRIPT,
+                                                       "title": "<img src=x onerror=alert(1)>"}).get_json()
+    session.add(BehaviourEvent(source="<i>web</i>", external_id="1", company_id=company["id"],
+                               contact_id=contact["id"], type="<svg onload=alert(1)>",
+                               occurred_at=datetime(2026, 11, 1, tzinfo=timezone.utc)))
+    session.commit()
+    for path in ("/companies", f"/companies?q={SCRIPT}", f"/companies/{company['id']}",
+                 f"/contacts/{contact['id']}"):
+        page = text(alice.get(path))
+        assert "<script>alert" not in page and "<img src=x" not in page and "<svg onload" not in page, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+
+
+def test_the_360_page_shows_profile_contacts_deals_money_behaviour_and_timeline(api, alice, session):
+    deploy(api["admin"], PROCESSES / "sales_funnel.bpmn")
+    company = add_company(api["alice"], "华为技术有限公司", province="广东省", city="深圳",
+                          credit_code=credit_code("91440300192203821"))
+    contact = api["alice"].post("/api/contacts", json={
+        "company_id": company["id"], "name": "王总", "title": "CFO",
+        "consents": [{"channel": "email", "granted": True, "source": "展会表单"}]}).get_json()
+    deal = api["alice"].post("/api/opportunities", json={"company_id": company["id"], "name": "云平台项目",
+                                                        "amount": 250_000}).get_json()
+    assert api["alice"].post(f"/api/opportunities/{deal['id']}/committee", json={
+        "contact_id": contact["id"], "role": "decision_maker", "influence": 0.9}).status_code == 201
+    order = Order(company_id=company["id"], number="SO-1", ordered_on=date(2026, 10, 1), amount=1_000_000)
+    session.add(order)
+    session.flush()
+    session.add(Payment(company_id=company["id"], order_id=order.id, reference="PAY-1", paid_on=date(2026, 10, 9),
+                        amount=400_000))
+    session.add_all(BehaviourEvent(source="website", external_id=str(n), company_id=company["id"],
+                                   type="web_visit", occurred_at=datetime(2026, 11, 1, 8, n, tzinfo=timezone.utc))
+                    for n in range(60))
+    session.commit()
+    page = text(alice.get(f"/companies/{company['id']}"))
+    for section in ("profile", "group", "network-card", "contacts", "deals", "money", "timeline", "behaviour"):
+        assert f'id="{section}"' in page, section
+    assert f'href="/contacts/{contact["id"]}">王总</a>' in page and "决策者 · 云平台项目" in page
+    assert f'href="/instances/{deal["instance_id"]}">云平台项目</a>' in page
+    assert '<td class="amount" data-total="ordered">¥10,000.00</td>' in page
+    assert '<td class="amount" data-total="outstanding">¥6,000.00</td>' in page
+    assert '<b data-behaviour="total">60</b>' in page
+    assert 'data-field="industry_division"' in page  # the flag: no industry
+    assert page.count("<li data-kind=") == 50 and 'id="timeline-older"' in page
+    older = re.search(r'id="timeline-older" href="([^"]+)"', page)[1].replace("&amp;", "&")
+    rest = text(alice.get(older))
+    assert 'id="timeline-older"' not in rest and '<li data-kind="order">' in rest
+    assert page.count('<li data-kind="event">') + rest.count('<li data-kind="event">') == 60
+    assert alice.get(f"/companies/{company['id']}?before=garbage").status_code == 422
+    assert "cytoscape.min.js" in page and "network.js" in page
+
+
+def test_the_contact_page_shows_consent_history_chain_committees_and_behaviour(api, alice, session):
+    deploy(api["admin"], PROCESSES / "sales_funnel.bpmn")
+    company = add_company(api["alice"], "比亚迪股份有限公司")
+    boss, engineer = (api["alice"].post("/api/contacts", json={"company_id": company["id"], **body}).get_json()
+                      for body in ({"name": "王总", "title": "CIO"},
+                                   {"name": "李工", "title": "架构师", "consents": [
+                                       {"channel": "email", "granted": True, "source": "展会表单"}]}))
+    api["alice"].patch(f"/api/contacts/{engineer['id']}", json={
+        "consents": [{"channel": "email", "granted": False, "source": "退订链接"}]})
+    session.add(ContactLink(kind="reports_to", from_contact_id=engineer["id"], to_contact_id=boss["id"],
+                            source="组织架构图"))
+    session.add(BehaviourEvent(source="trial", external_id="t1", company_id=company["id"],
+                               contact_id=engineer["id"], type="trial_login",
+                               occurred_at=datetime(2026, 11, 2, tzinfo=timezone.utc)))
+    session.commit()
+    deal = api["alice"].post("/api/opportunities", json={"company_id": company["id"], "name": "MES 升级"}).get_json()
+    api["alice"].post(f"/api/opportunities/{deal['id']}/committee", json={
+        "contact_id": engineer["id"], "role": "evaluator", "influence": 0.4})
+    page = text(alice.get(f"/contacts/{engineer['id']}"))
+    assert f'href="/companies/{company["id"]}"' in page and "比亚迪股份有限公司" in page
+    consent = page[page.index('data-channel="email"'):page.index('id="decision-chain"')]
+    assert "已拒绝" in consent.split("</h3>")[0] and consent.index("退订链接") < consent.index("展会表单")
+    assert f'汇报给\n        <a href="/contacts/{boss["id"]}">王总</a>' in page
+    assert "MES 升级" in page and "评估者" in page and "40%" in page
+    assert "trial_login" in page
+    boss_page = text(alice.get(f"/contacts/{boss['id']}"))
+    assert f'下属\n        <a href="/contacts/{engineer["id"]}">李工</a>' in boss_page

@@ -70,3 +70,6 @@ def customers_menu():
     # The menu link shows only to those who may open the list.
     shown = not request.path.startswith("/api") and page_user() is not None
     return {"may_read_companies": shown and page_actor().can("companies.read")}
+
+
+from . import company_360  # noqa: E402,F401  (its routes join this blueprint)
