@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import crm
     from web.customers import routes as customer_routes
     from web.customers import transactions as customer_transactions
+    from web.customers import network as customer_network
     from web import audit as audit_routes
     from web import i18n, pages, signing_pages
     from web.pages import customers as customer_pages
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(contracts.bp)
     app.register_blueprint(customer_routes.bp)
     app.register_blueprint(customer_transactions.bp)
+    app.register_blueprint(customer_network.bp)
     app.register_blueprint(crm.bp)
     app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)
