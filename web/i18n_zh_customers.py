@@ -123,6 +123,6 @@ CUSTOMERS_ZH: dict[str, str] = {
     "Gatekeeper": "把关者", "Champion": "支持者（内线）", "Supporter": "支持", "Neutral": "中立", "Skeptic": "怀疑",
     "Opponent": "反对",
     "Order": "订单", "Payment": "回款", "Refund": "退款", "Return": "退货", "Event": "事件", "Tender": "招投标",
-    "Confirmed": "已确认", "Shipped": "已发货",
+    "Not confirmed yet": "待确认", "Confirmed": "已确认", "Shipped": "已发货",
     "Industry division": "行业大类", "Phone or email": "电话或邮箱", "Missing": "缺失",
 }

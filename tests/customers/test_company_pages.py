@@ -13,7 +13,7 @@ from stdnum.cn import uscc
 
 from customers.models import BehaviourEvent, ContactLink, Order, Payment
 from tests.conftest import PROCESSES, deploy
-from tests.web.test_pages import login, text
+from tests.web.test_pages import login, post, text
 
 
 SCRIPT = "<script>alert(1)</script>"
@@ -236,7 +236,7 @@ def test_the_360_page_shows_profile_contacts_deals_money_behaviour_and_timeline(
     for section in ("profile", "group", "network-card", "contacts", "deals", "money", "timeline", "behaviour"):
         assert f'id="{section}"' in page, section
     assert f'href="/contacts/{contact["id"]}">王总</a>' in page and "决策者 · 云平台项目" in page
-    assert f'href="/instances/{deal["instance_id"]}">云平台项目</a>' in page
+    assert f'href="/instances/{deal["instance_id"]}">云平台项目</a>' in page and "¥250,000" in page
     assert '<td class="amount" data-total="ordered">¥10,000.00</td>' in page
     assert '<td class="amount" data-total="outstanding">¥6,000.00</td>' in page
     assert '<b data-behaviour="total">60</b>' in page
@@ -277,3 +277,37 @@ def test_the_contact_page_shows_consent_history_chain_committees_and_behaviour(a
     assert "trial_login" in page
     boss_page = text(alice.get(f"/contacts/{boss['id']}"))
     assert f'下属\n        <a href="/contacts/{engineer["id"]}">李工</a>' in boss_page
+
+
+def hold(api, holder, held, percent):
+    response = api.post("/api/company-links", json={"kind": "shareholder", "from_company_id": holder,
+                                                    "to_company_id": held, "percent": percent})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_the_360_page_shows_control_and_accepting_the_group_suggestion_sets_the_parents(api, alice):
+    a, b, d = (add_company(api["alice"], name)["id"] for name in ("甲控股", "乙实业", "丁子公司"))
+    hold(api["alice"], a, b, 60)
+    hold(api["alice"], a, d, 70)
+    hold(api["alice"], b, d, 10)
+    page = text(alice.get(f"/companies/{d}"))
+    controller = page[page.index('id="controller"'):page.index("</p>", page.index('id="controller"'))]
+    assert f'href="/companies/{a}">甲控股</a>' in controller and "76 %" in controller and "绝对控股" in controller
+    assert 'id="group-suggestion"' in page and "采纳：设置上级公司" in page
+    drawn = alice.get(f"/companies/{d}/network.json?depth=2&kinds=shareholder").get_json()
+    assert {n["label"] for n in drawn["nodes"]} == {"甲控股", "乙实业", "丁子公司"}
+    assert sorted(e["percent"] for e in drawn["edges"]) == [10.0, 60.0, 70.0]
+    assert alice.get(f"/companies/{d}/network.json?depth=9").status_code == 422
+    accepted = post(alice, f"/companies/{d}/group-suggestion", page=f"/companies/{d}")
+    assert accepted.status_code == 303 and accepted.location.endswith(f"/companies/{d}")
+    after = text(alice.get(f"/companies/{d}"))
+    assert "2 家公司归入该集团" in after and 'id="group-suggestion"' not in after
+    assert [api["alice"].get(f"/api/companies/{i}").get_json()["parent_id"] for i in (b, d)] == [a, a]
+
+
+def test_cytoscape_is_served_from_node_modules_and_nothing_else_of_it(client):
+    with client.get("/vendor/cytoscape/cytoscape.min.js") as response:
+        assert response.status_code == 200 and b"cytoscape" in response.data
+    for path in ("/vendor/cytoscape/../package.json", "/vendor/cytoscape/%2e%2e/package.json",
+                 "/vendor/cytoscape/cytoscape.cjs.js.map"):
+        assert client.get(path).status_code == 404, path

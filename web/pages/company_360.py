@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 
-from customers import industries, view360
+from customers import industries, network, view360
 from customers.models import COMPANY_LINK_KINDS, CONTACT_LINK_KINDS
 
+from ..customers.network_schemas import NetworkQuerySchema
 from ..db import get_session
 from ..i18n import gettext as _
 from .customers import bp
 from . import login_required, page_actor
+
+network_query = NetworkQuerySchema()
+
 
 @bp.get("/companies/<int:company_id>")
 @login_required
 def company(company_id):
     before = request.args.get("before") or None
     view = view360.view(get_session(), company_id, actor=page_actor(), before=before)
+    if view["control"] is None:  # view360 leaves it to customers.network until the two are wired together
+        view["control"] = network.control(get_session(), company_id, page_actor())
     return render_template("company.html", **view, before=before, sections=industries.SECTIONS,
                            division_name=industries.division_name, percent=percent,
                            company_names=_company_names(view["control"]),
@@ -32,9 +38,7 @@ def company(company_id):
 @bp.get("/companies/<int:company_id>/network.json")
 @login_required
 def company_network(company_id):
-    from customers import network  # TODO(pages): top-level once net is merged
-    from ..customers.network_schemas import NetworkQuerySchema
-    query = NetworkQuerySchema().load(request.args)
+    query = network_query.load(request.args)
     return jsonify(network.network(get_session(), company_id, query["depth"], query["kinds"], page_actor(),
                                    on=query["on"]))
 
@@ -42,7 +46,6 @@ def company_network(company_id):
 @bp.post("/companies/<int:company_id>/group-suggestion")
 @login_required
 def accept_group_suggestion(company_id):
-    from customers import network  # TODO(pages): top-level once net is merged
     result = network.accept_group_suggestion(get_session(), company_id, actor=page_actor())
     flash(_("{count} companies now belong to the group.", count=len(result["changed_company_ids"])), "success")
     return redirect(url_for("customer_pages.company", company_id=company_id), 303)

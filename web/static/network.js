@@ -9,7 +9,7 @@
   var words = JSON.parse(document.getElementById("network-words").textContent);
   var boxes = Array.prototype.slice.call(document.querySelectorAll(".kinds input[name=kind]"));
   var cy = cytoscape({
-    container: box, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3,
+    container: box, minZoom: 0.2, maxZoom: 3,
     style: [
       { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-valign": "bottom",
         "text-margin-y": 4, "text-wrap": "ellipsis", "text-max-width": 140, "background-color": "#2f5bea",
@@ -24,6 +24,8 @@
         "text-background-color": "#fff", "text-background-opacity": 0.8, "text-rotation": "autorotate",
         "color": "#4b5363" } },
       { selector: "edge[kind = 'shareholder']", style: { "line-color": "#2f5bea", "target-arrow-color": "#2f5bea" } },
+      { selector: "edge[kind = 'works_at']", style: { "line-style": "dotted", "target-arrow-shape": "none",
+        "width": 1, "line-color": "#c9ced9" } },
       { selector: "edge[kind = 'competitor']", style: { "line-style": "dashed", "line-color": "#c62828",
         "target-arrow-color": "#c62828" } }
     ]
@@ -43,26 +45,40 @@
       if (e.percent !== null && e.percent !== undefined) { label += " " + e.percent + "%"; }
       return { group: "edges", data: { id: e.id, source: e.from, target: e.to, kind: e.kind, label: label } };
     });
+    // A contact hangs off its company by a thin line, so the decision chain sits beside the company it is in.
+    var shown = new Set(graph.nodes.map(function (n) { return n.id; }));
+    graph.nodes.forEach(function (n) {
+      if (n.type === "contact" && shown.has("company:" + n.company_id)) {
+        edges.push({ group: "edges", data: { id: "works_at:" + n.record_id, source: n.id,
+                                             target: "company:" + n.company_id, kind: "works_at", label: "" } });
+      }
+    });
     return nodes.concat(edges);
   }
 
   function draw(graph) {
     cy.elements().remove();
     cy.add(elements(graph));
-    var layout = cy.layout({ name: cy.nodes().length > 2 ? "cose" : "grid", animate: false, randomize: false,
-                             padding: 30, nodeDimensionsIncludeLabels: true });
+    // Rings around the company, one per link away: the same picture every time, no node on another.
+    var layout = cy.layout({ name: "breadthfirst", roots: cy.nodes("[?root]"), circle: true, directed: false,
+                             animate: false, padding: 30, spacingFactor: 1.1, avoidOverlap: true,
+                             nodeDimensionsIncludeLabels: true });
     layout.one("layoutstop", function () {
       cy.fit(undefined, 30);
+      var links = graph.edges.length;
       box.dataset.nodes = String(cy.nodes().length);
-      box.dataset.edges = String(cy.edges().length);
+      box.dataset.edges = String(links);
       box.dataset.drawn = "true";
-      say(cy.edges().length ? words.drawn.replace("{nodes}", cy.nodes().length).replace("{edges}", cy.edges().length)
-                              + (graph.truncated ? " " + words.truncated : "") : words.empty);
+      say(links ? words.drawn.replace("{nodes}", cy.nodes().length).replace("{edges}", links)
+                  + (graph.truncated ? " " + words.truncated : "") : words.empty);
     });
     layout.run();
   }
 
+  var asked = 0;  // the answer to an older question (a box ticked since) is dropped
+
   function load() {
+    var question = ++asked;
     var kinds = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
     delete box.dataset.drawn;
     var url = box.dataset.url + "?depth=2&kinds=" + encodeURIComponent(kinds.join(","));
@@ -71,7 +87,7 @@
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.json();
       })
-      .then(draw)
+      .then(function (graph) { if (question === asked) { draw(graph); } })
       .catch(function () { box.dataset.loadError = "true"; say(words.failed); });
   }
 
