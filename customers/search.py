@@ -35,26 +35,40 @@ def initials(name: str) -> str:
     return "".join(word[0] for word in words).lower()[:MAX_INITIALS]
 
 
-def matching(text: str) -> ColumnElement[bool]:
+def matching(session: Session, text: str) -> ColumnElement[bool]:
     """Return the condition "a company `text` finds": in its name or an alias, or its initials or codes begin so.
 
     Credit codes and initials are tried only when `text` could be one (letters
-    and digits), so "中国" does not turn into a prefix search on codes.
+    and digits), so "中国" does not turn into a prefix search on codes; both are
+    stored in one case, so the text is put in that case and compared as is.
     """
     text = text.strip()
+    contains = _case_blind(session)
     conditions = [
-        Company.name.icontains(text, autoescape=True),
+        contains(Company.name, _like_escaped(text, "%", "%")),
         Company.id.in_(select(CompanyAlias.company_id)
-                       .where(CompanyAlias.name.icontains(text, autoescape=True))),
+                       .where(contains(CompanyAlias.name, _like_escaped(text, "%", "%")))),
         Company.id.in_(select(CompanyExternalKey.company_id)
                        .where(CompanyExternalKey.system == "erp",
-                              CompanyExternalKey.key.istartswith(text, autoescape=True))),
+                              contains(CompanyExternalKey.key, _like_escaped(text, "", "%")))),
     ]
     if _CODE.fullmatch(text.upper()):
         conditions.append(Company.credit_code.startswith(text.upper(), autoescape=True))
     if _INITIALS.fullmatch(text.lower()):
         conditions.append(Company.name_initials.startswith(text.lower(), autoescape=True))
     return or_(*conditions)
+
+
+def _case_blind(session: Session):
+    # SQLite's LIKE ignores the case of ASCII letters by itself; lower() on both sides would double a scan's cost.
+    if is_postgresql(session):
+        return lambda column, pattern: column.ilike(pattern, escape="/")
+    return lambda column, pattern: column.like(pattern, escape="/")
+
+
+def _like_escaped(text: str, before: str, after: str) -> str:
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"{before}{escaped}{after}"
 
 
 def filtered(session: Session, *, q: str | None = None, tag: str | None = None,
@@ -65,7 +79,7 @@ def filtered(session: Session, *, q: str | None = None, tag: str | None = None,
         raise TypeError(f"unknown company filters: {sorted(unknown)}")
     conditions = [getattr(Company, name) == value for name, value in exact.items() if value is not None]
     if q and q.strip():
-        conditions.append(matching(q))
+        conditions.append(matching(session, q))
     if tag:
         conditions.append(_has_tag(session, tag))
     return and_(*conditions) if conditions else None

@@ -18,6 +18,7 @@ CUSTOMERS_ZH: dict[str, str] = {
     "Any size": "全部规模",
     "Tag": "标签",
     "Tags": "标签",
+    "Only mine": "只看我的",
     "{count} companies": "{count} 家公司",
     "page {page} of {pages}": "第 {page} / {pages} 页",
     "Credit code": "统一社会信用代码",

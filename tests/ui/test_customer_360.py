@@ -125,8 +125,9 @@ def reads_the_360_page(screen, book) -> None:
 
 def node_count(page) -> int:
     page.wait_for_selector("#network[data-drawn=true]")
-    assert page.evaluate("window.dealflowNetwork.nodes().length") == int(page.get_attribute("#network", "data-nodes"))
-    return int(page.get_attribute("#network", "data-nodes"))
+    drawn = int(page.get_attribute("#network", "data-nodes"))
+    assert page.evaluate("window.dealflowNetwork.nodes().length") == drawn
+    return drawn
 
 
 def walks_the_network(screen, book) -> None:

@@ -41,8 +41,9 @@ list_query = CompanyListQuerySchema(unknown=EXCLUDE)
 def company_list():
     query = list_query.load({key: value for key, value in request.args.items() if value.strip()})
     found = companies.search_companies(get_session(), actor=page_actor(), **query)
+    paging = {name: value for name, value in query.items() if name != "page" and value is not None}
     return render_template("companies.html", found=found, query=query, sections=industries.SECTIONS,
-                           size_bands=SIZE_BANDS, args={k: v for k, v in query.items() if k != "page" and v is not None})
+                           size_bands=SIZE_BANDS, args=paging)
 
 
 @bp.get("/contacts/<int:contact_id>")
