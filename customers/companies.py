@@ -80,10 +80,19 @@ def search_companies(session: Session, *, page: int = 1, per_page: int = DEFAULT
         filters["owner_id"] = actor.id if actor is not None else -1  # the system owns nothing
     conditions = [c for c in (visibility.company_filter(session, actor), search.filtered(session, **filters))
                   if c is not None]
-    total = session.scalar(select(func.count()).select_from(Company).where(*conditions))
-    items = session.scalars(select(Company).where(*conditions).order_by(Company.name, Company.id)
-                            .offset((page - 1) * per_page).limit(per_page))
-    return CompanyPage(list(items), total, page, per_page)
+    counted = select(func.count()).select_from(Company).where(*conditions)
+    if not conditions:  # the name index gives the page and the table's size the total: no scan at all
+        items = session.scalars(select(Company).order_by(Company.name, Company.id)
+                                .offset((page - 1) * per_page).limit(per_page))
+        return CompanyPage(list(items), session.scalar(counted), page, per_page)
+    # One pass over the matches counts and sorts them, on two narrow columns. Walking the name index
+    # for the page instead looks up every row it passes: measured 5 to 10 times slower at 100,000
+    # companies for a text few of them match (bench.customers.company_list).
+    rows = session.execute(select(Company.id, func.count().over()).where(*conditions)
+                           .order_by(Company.name, Company.id).offset((page - 1) * per_page).limit(per_page)).all()
+    total = rows[0][1] if rows else session.scalar(counted)
+    found = {c.id: c for c in session.scalars(select(Company).where(Company.id.in_([r[0] for r in rows])))}
+    return CompanyPage([found[r[0]] for r in rows], total, page, per_page)
 
 
 def create_company(session: Session, *, name: str, actor: Actor | None = None, erp_code: str | None = None,
