@@ -23,6 +23,7 @@ from .models import Company, CompanyAlias, CompanyExternalKey
 MAX_INITIALS = 255
 _INITIALS = re.compile(r"[a-z0-9]+")
 _CODE = re.compile(r"[0-9A-Z]+")
+_KEY = re.compile(r"[!-~]+")  # an ERP code: printable ASCII without spaces
 # Filters that compare one column with the value as given.
 EXACT_FILTERS = ("parent_id", "province", "city", "industry_section", "size_band", "owner_id")
 
@@ -38,9 +39,9 @@ def initials(name: str) -> str:
 def matching(session: Session, text: str) -> ColumnElement[bool]:
     """Return the condition "a company `text` finds": in its name or an alias, or its initials or codes begin so.
 
-    Credit codes and initials are tried only when `text` could be one (letters
-    and digits), so "中国" does not turn into a prefix search on codes; both are
-    stored in one case, so the text is put in that case and compared as is.
+    Codes and initials are tried only when `text` could be one (ASCII letters and
+    digits; an ERP code may hold punctuation too), so "中国" scans no code column;
+    credit codes and initials are stored in one case, so the text is put in it.
     """
     text = text.strip()
     contains = _case_blind(session)
@@ -48,10 +49,11 @@ def matching(session: Session, text: str) -> ColumnElement[bool]:
         contains(Company.name, _like_escaped(text, "%", "%")),
         Company.id.in_(select(CompanyAlias.company_id)
                        .where(contains(CompanyAlias.name, _like_escaped(text, "%", "%")))),
-        Company.id.in_(select(CompanyExternalKey.company_id)
-                       .where(CompanyExternalKey.system == "erp",
-                              contains(CompanyExternalKey.key, _like_escaped(text, "", "%")))),
     ]
+    if _KEY.fullmatch(text):
+        conditions.append(Company.id.in_(select(CompanyExternalKey.company_id)
+                                         .where(CompanyExternalKey.system == "erp",
+                                                contains(CompanyExternalKey.key, _like_escaped(text, "", "%")))))
     if _CODE.fullmatch(text.upper()):
         conditions.append(Company.credit_code.startswith(text.upper(), autoescape=True))
     if _INITIALS.fullmatch(text.lower()):

@@ -13,7 +13,8 @@ the route runs them), and the whole HTTP route for a name search through the
 Flask test client with a token; as the baseline, in the same run, the bare
 `SELECT ... ORDER BY name LIMIT 50` plus `SELECT count(*)` with no condition.
 Text search is LIKE: contains for names and aliases (a scan of the table: no
-index serves '%text%'), prefix for initials and codes.
+index serves '%text%'), prefix for initials and codes. The issue sets no figure
+for the list; these are for the README.
 
 Run: .venv/bin/python -m bench.customers.company_list [--quick] [--postgres]
 """
@@ -38,7 +39,6 @@ from customers.models import Company, CompanyAlias, CompanyExternalKey
 from tests.databases import create_postgres_database, drop_postgres_database
 
 SEED = 17
-TARGET_P95_MS = 100.0  # our own bar for one page of the list, route included
 CITIES = [("广东省", "广州"), ("广东省", "深圳"), ("江苏省", "南京"), ("浙江省", "杭州"), ("北京市", "北京"),
           ("上海市", "上海"), ("四川省", "成都"), ("湖北省", "武汉"), ("山东省", "济南"), ("福建省", "厦门")]
 CHARACTERS = "华为中兴腾讯阿里巴移动联通电信国网建设科技信息数据智能云网络软件电子机械制造能源化工医药物流贸易"
@@ -107,8 +107,6 @@ def measure(url: str, count: int, repeats: int) -> dict:
                                   "p95_ms": _ms(percentile(times, 95)),
                                   "ratio_p95": round(percentile(times, 95) / base95, 1)}
         results["api_name_search"] = _api(url, repeats, base95)
-        results["target_p95_ms"] = TARGET_P95_MS
-        results["meets_target"] = results["api_name_search"]["p95_ms"] <= TARGET_P95_MS
         return results
     finally:
         engine.dispose()
@@ -160,7 +158,7 @@ def main() -> int:
         finally:
             drop_postgres_database(url)
         print("postgresql", json.dumps(results["postgresql"], ensure_ascii=False))
-    return 0 if all(r["meets_target"] for r in results.values()) else 1
+    return 0  # the issue sets no figure for the list: the numbers are for the README
 
 
 if __name__ == "__main__":
