@@ -44,7 +44,9 @@ def matching(session: Session, text: str) -> ColumnElement[bool]:
     credit codes and initials are stored in one case, so the text is put in it.
     """
     text = text.strip()
-    contains = _case_blind(session)
+    # A text without letters that have a case (中国移动, 100%) matches the same with or without case folding,
+    # and PostgreSQL's ILIKE folds every row's name: a plain LIKE scans several times faster there.
+    contains = _case_blind(session) if text.lower() != text.upper() else _exact_case
     conditions = [
         contains(Company.name, _like_escaped(text, "%", "%")),
         Company.id.in_(select(CompanyAlias.company_id)
@@ -66,6 +68,10 @@ def _case_blind(session: Session):
     if is_postgresql(session):
         return lambda column, pattern: column.ilike(pattern, escape="/")
     return lambda column, pattern: column.like(pattern, escape="/")
+
+
+def _exact_case(column, pattern: str):
+    return column.like(pattern, escape="/")
 
 
 def _like_escaped(text: str, before: str, after: str) -> str:
