@@ -18,7 +18,7 @@ from .db import Base, UTCDateTime, utcnow
 
 # What an entry is about, when it is about one record.
 OBJECT_TYPES = ("company", "contact", "opportunity", "committee_member", "user", "token", "contract",
-                "instance", "task", "definition", "permission", "tender", "timer")
+                "instance", "task", "definition", "permission", "tender", "timer", "company_link", "contact_link")
 # session.info key: {id: (savepoint, values)} of the audit rows this transaction wrote, chained at commit.
 PENDING = "audit_pending_ids"
 MAX_PAGE = 500

@@ -28,7 +28,7 @@ import math
 from datetime import date
 
 import networkx as nx
-from sqlalchemy import Date, Integer, and_, bindparam, case, or_, select, true
+from sqlalchemy import Date, Integer, and_, bindparam, case, literal, select, true
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, require
@@ -45,51 +45,72 @@ TOLERANCE = 1e-12
 MAX_SWEEPS = 10_000
 MAX_EXACT = 200  # members of a cycle solved by elimination: O(n^3) at worst, a few ms at this size
 PIVOT_FLOOR = 1e-12
+MAX_RETURNS = 40  # members of a cycle whose walks back to themselves come from one dense inverse
 MAJORITY = 0.5
 BENEFICIAL = 0.25
 
 Holding = tuple[int, int, int]  # (holder, held, share in ppm)
 
 
-def _reach_statement(upward: bool):
+def _reach(upward: bool):
     """Return the query of the shareholdings upstream (holders, their holders, ...) or downstream of a company.
 
-    Built once, with the company and the day as parameters: control() runs it on every call.
-    UNION, not UNION ALL, in the recursive part: a company met again adds no row, so a cycle ends the walk.
+    The walk's rows are the links themselves: each step joins the links into (or out of) the companies the
+    last step reached, through the index on (to or from, kind), and no query over the whole table follows.
+    UNION, not UNION ALL: a link met again adds no row, so a cycle ends the walk.
     """
     near, far = ((CompanyLink.to_company_id, CompanyLink.from_company_id) if upward
                  else (CompanyLink.from_company_id, CompanyLink.to_company_id))
-    company_id, on = bindparam("company_id", type_=Integer), bindparam("on", type_=Date)
-    current = and_(CompanyLink.kind == "shareholder", valid_on(CompanyLink, on))
-    reach = select(far.label("id")).where(near == company_id, current).cte("reach", recursive=True)
-    reach = reach.union(select(far).where(near == reach.c.id, current))
-    return (select(CompanyLink.from_company_id, CompanyLink.to_company_id, CompanyLink.share_ppm)
-            .where(current, or_(near == company_id, near.in_(select(reach.c.id)))))
+    current = and_(CompanyLink.kind == "shareholder", CompanyLink.share_ppm.is_not(None),
+                   valid_on(CompanyLink, bindparam("on", type_=Date)))
+    # The link's id too: two links alike (loaded around the rules) are two holdings.
+    columns = (CompanyLink.id, CompanyLink.from_company_id.label("holder"), CompanyLink.to_company_id.label("held"),
+               CompanyLink.share_ppm.label("ppm"))
+    walk = (select(*columns).where(near == bindparam("company_id", type_=Integer), current)
+            .cte("walk", recursive=True))
+    last = walk.c.holder if upward else walk.c.held
+    walk = walk.union(select(*columns).join(walk, near == last).where(current))
+    return select(walk.c.holder, walk.c.held, walk.c.ppm)
 
 
-_EXISTS = select(Company.id).where(Company.id == bindparam("company_id", type_=Integer))
-_IDS = bindparam("ids", expanding=True)
-_ALL_NAMES = select(Company.id, Company.name, true()).where(Company.id.in_(_IDS))
-_UPSTREAM, _DOWNSTREAM = _reach_statement(True), _reach_statement(False)
+# Built once, with the company and the day as parameters: control() runs them on every call.
+_UPSTREAM = _reach(True)
 _tree = (select(Company.id).where(Company.id == bindparam("company_id", type_=Integer))
          .cte("tree", recursive=True))
-# The parent links' group under a company: its subsidiaries at any depth (customers.companies.MAX_DEPTH is
-# the walk's limit there; here UNION ends it, on corrupted data too).
-_SUBSIDIARIES = select(_tree.union(select(Company.id).where(Company.parent_id == _tree.c.id)).c.id)
+_tree = _tree.union(select(Company.id).join(_tree, Company.parent_id == _tree.c.id))
+# The shareholdings below a company and, marked by a null share (a shareholding has one), its subsidiaries
+# by the parent links (any depth; UNION ends the walk on corrupted data too): one round trip for the group.
+_GROUP = _reach(False).union_all(select(_tree.c.id, literal(None, Integer), literal(None, Integer)))
+_IDS = bindparam("ids", expanding=True)
+_ALL_NAMES = select(Company.id, Company.name, true()).where(Company.id.in_(_IDS))
 
 
 def _holdings(session: Session, company_id: int, on: date, *, upward: bool) -> list[Holding]:
     """Return the shareholdings upstream (holders, their holders, ...) or downstream of a company, in one query."""
-    rows = session.execute(_UPSTREAM if upward else _DOWNSTREAM, {"company_id": company_id, "on": on})
-    return [tuple(row) for row in rows]
+    if upward:
+        rows = session.execute(_UPSTREAM, {"company_id": company_id, "on": on})
+        return [tuple(row) for row in rows]
+    return _group_rows(session, company_id, on)[0]
+
+
+def _group_rows(session: Session, company_id: int, on: date) -> tuple[list[Holding], set[int]]:
+    """Return (the shareholdings downstream of a company, its subsidiaries by the parent links)."""
+    holdings, subsidiaries = [], set()
+    for holder, held, ppm in session.execute(_GROUP, {"company_id": company_id, "on": on}):
+        if ppm is None:
+            subsidiaries.add(holder)
+        else:
+            holdings.append((holder, held, ppm))
+    return holdings, subsidiaries
 
 
 def _solve(constant: dict[int, float],
-           terms: dict[int, list[tuple[int, float]]]) -> tuple[dict[int, float], set[int]]:
+           terms: dict[int, list[tuple[int, float]]]) -> tuple[dict[int, float], set[int], dict[int, float]]:
     """Solve v[n] = constant[n] + sum of w * v[m] over (m, w) in terms[n], for every node named.
 
     Returns:
-        (v, the nodes on a cycle); v is infinite on a cycle that holds all of itself.
+        (v, the nodes on a cycle, {node on a cycle: 1 + the sum of its walks back to itself} where that
+        is cheap to know); v is infinite on a cycle that holds all of itself.
     """
     graph = nx.DiGraph()
     graph.add_nodes_from(constant)
@@ -98,6 +119,7 @@ def _solve(constant: dict[int, float],
     condensed = nx.condensation(graph)
     value: dict[int, float] = {}
     cyclic: set[int] = set()
+    returns: dict[int, float] = {}
     for part in nx.topological_sort(condensed):
         members = condensed.nodes[part]["members"]
         if len(members) == 1:
@@ -109,7 +131,36 @@ def _solve(constant: dict[int, float],
             _iterate(members, constant, terms, value)
         except ArithmeticError:  # a ring wholly held by itself: walks round it never end
             value.update(dict.fromkeys(members, math.inf))
-    return value, cyclic
+            continue
+        if len(members) <= MAX_RETURNS:
+            returns.update(_return_sums(sorted(members), terms))
+    return value, cyclic, returns
+
+
+def _return_sums(order: list[int], terms) -> dict[int, float]:
+    """Return {node: the diagonal of (I - M)^-1}, M the cycle's own links: 1 + its walks back to itself.
+
+    By Gauss-Jordan on the dense block; the cycle is small (MAX_RETURNS) and holds less than all of itself.
+    """
+    where = {node: i for i, node in enumerate(order)}
+    size = len(order)
+    matrix = [[0.0] * size + [1.0 if j == i else 0.0 for j in range(size)] for i in range(size)]
+    for node in order:
+        row = matrix[where[node]]
+        row[where[node]] += 1.0
+        for other, weight in terms.get(node, ()):
+            if other in where:
+                row[where[other]] -= weight
+    for i in range(size):
+        pivot_row = matrix[i]
+        pivot = pivot_row[i]
+        pivot_row[:] = [x / pivot for x in pivot_row]
+        for j in range(size):
+            factor = matrix[j][i]
+            if j != i and factor:
+                row = matrix[j]
+                row[:] = [x - factor * y for x, y in zip(row, pivot_row)]
+    return {node: matrix[i][size + i] for i, node in enumerate(order)}
 
 
 def _iterate(members: set[int], constant, terms, value: dict[int, float]) -> None:
@@ -173,12 +224,17 @@ def _eliminate(order: list[int], constant, terms, value: dict[int, float]) -> No
 def effective_holders(holdings: list[Holding], company_id: int) -> dict[int, float]:
     """Return {holder: effective share of `company_id`, 0..1} over `holdings` (its upstream subgraph).
 
-    A holder on a cycle is solved again without the links into it: its walks may
-    not come back to it (what it holds of itself is not what it holds of others).
+    A holder's walks may not come back to it (what it holds of itself is not what
+    it holds of others). Every walk is a first passage after some walks back to
+    the holder, so for a holder on a cycle: all walks = first passages x (1 + walks
+    back); where the latter is not at hand, it is solved again without the links into it.
     """
-    value, cyclic = _solve(*_column(holdings, company_id, None))
+    value, cyclic, returns = _solve(*_column(holdings, company_id, None))
     for holder in cyclic - {company_id}:
-        value[holder] = _solve(*_column(holdings, company_id, holder))[0][holder]
+        if holder in returns:
+            value[holder] /= returns[holder]
+        else:
+            value[holder] = _solve(*_column(holdings, company_id, holder))[0][holder]
     return _checked({node: share for node, share in value.items() if node != company_id and share > 0})
 
 
@@ -207,7 +263,7 @@ def effective_holdings(holdings: list[Holding], holder_id: int) -> dict[int, flo
         terms.setdefault(held, []).append((holder, share))  # what k holds of x counts as much as h holds of k
         if holder == holder_id:
             constant[held] = constant.get(held, 0.0) + share
-    value, _ = _solve(constant, terms)
+    value = _solve(constant, terms)[0]
     return _checked({node: share for node, share in value.items() if node != holder_id and share > 0})
 
 
@@ -260,8 +316,6 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
     """
     visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
                                "company")
-    if session.scalar(_EXISTS, {"company_id": company_id}) is None:
-        raise NotFound(f"no company {company_id}")
     on = on or date.today()
     upstream = _holdings(session, company_id, on, upward=True)
     eff = effective_holders(upstream, company_id)
@@ -271,12 +325,13 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
             direct[holder] = direct.get(holder, 0) + ppm
     found = _ultimate_controller(upstream, eff)
     root = found[0] if found and found[1] == "majority" else company_id
-    downstream = _holdings(session, root, on, upward=False)
+    downstream, in_tree = _group_rows(session, root, on)
     controlled = effective_holdings(downstream, root)
     members = [root, *sorted(x for x, share in controlled.items() if share > MAJORITY)]
-    in_tree = set(session.scalars(_SUBSIDIARIES, {"company_id": root})) if len(members) > 1 else set()
     outside = [member for member in members[1:] if member not in in_tree]
     names = _names(session, {*eff, root, company_id}, actor)
+    if company_id not in names:  # checked last: a company that exists costs no query of its own
+        raise NotFound(f"no company {company_id}")
     holders = [{"company_id": h, **names[h], "direct_percent": direct.get(h, 0) / PPM_PER_PERCENT,
                 "effective_percent": _percent(eff[h])} for h in sorted(eff, key=lambda h: (-eff[h], h))]
     controller = None

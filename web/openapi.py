@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
 from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
+from .customers import network_schemas
 from .customers import schemas as customer_schemas
 from .customers import transaction_schemas
 from .auth import PUBLIC, declare_permissions
@@ -199,11 +200,11 @@ def openapi_document():
 
 def _add_crm(spec: APISpec) -> None:
     """Add the company, contact and CRM routes and their schemas, as their schema modules list them."""
-    for module in (customer_schemas, transaction_schemas, crm_schemas):
+    for module in (customer_schemas, transaction_schemas, network_schemas, crm_schemas):
         for name, schema in module.SCHEMAS.items():
             spec.components.schema(name, schema=schema)
     paths: dict = {}
-    routes = [*customer_schemas.ROUTES, *transaction_schemas.ROUTES, *crm_schemas.ROUTES]
+    routes = [*customer_schemas.ROUTES, *transaction_schemas.ROUTES, *network_schemas.ROUTES, *crm_schemas.ROUTES]
     for path, method, summary, status, response, many, body, query in routes:
         if response is None:
             responses = {status: {"description": "done"}}

@@ -1,6 +1,8 @@
 """The relationship network: links with their rules, the network for drawing, effective control and groups."""
 from __future__ import annotations
 
+import random
+
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -329,3 +331,44 @@ def test_links_are_changed_ended_and_deleted_with_an_audit_trail(api, session):
                                                                               object_id=str(made["id"])))]
     assert actions == ["company_link.deleted", "company_link.changed", "company_link.changed",
                        "company_link.created"]
+    logged = api["admin"].get(f"/api/audit?object_type=company_link&object_id={made['id']}").get_json()
+    assert [e["action"] for e in logged] == actions
+
+
+def test_effective_shares_match_the_walks_summed_one_by_one_on_a_tangle_of_cycles():
+    from customers.control import effective_holders
+
+    rng = random.Random(4)
+    companies = range(1, 13)
+    held = dict.fromkeys(companies, 0)
+    holdings = []
+    for holder in companies:
+        for target in rng.sample(list(companies), 3):
+            share = rng.randint(50_000, 300_000)
+            if target != holder and held[target] + share <= 1_000_000:
+                holdings.append((holder, target, share))
+                held[target] += share
+    for target in (1, 5, 9):
+        expected = _walk_sums(holdings, target)
+        found = effective_holders(holdings, target)
+        assert set(found) == {h for h, share in expected.items() if share > 0}
+        assert all(found[h] == pytest.approx(expected[h], abs=1e-9) for h in found)
+
+
+def _walk_sums(holdings, target, length=400):
+    """Sum, per holder, its walks into `target` that never come back to it, step by step up to `length` links."""
+    sums = {}
+    for holder in {h for h, _, _ in holdings}:
+        if holder == target:
+            continue
+        ways, total = {holder: 1.0}, 0.0  # the walks' weight by where they are now
+        for _ in range(length):
+            step = {}
+            for at, weight in ways.items():
+                for source, to, ppm in holdings:
+                    if source == at and to != holder:
+                        step[to] = step.get(to, 0.0) + weight * ppm / 1_000_000
+            total += step.get(target, 0.0)
+            ways = step
+        sums[holder] = total
+    return sums

@@ -122,3 +122,31 @@ SCHEMAS = {"CompanyLinkIn": CompanyLinkInSchema, "CompanyLinkPatch": CompanyLink
            "CompanyLink": CompanyLinkSchema, "ContactLinkIn": ContactLinkInSchema,
            "ContactLinkPatch": ContactLinkPatchSchema, "ContactLink": ContactLinkSchema,
            "LinkEnd": LinkEndSchema, "LinkListed": LinkListedSchema}
+
+# path, method, summary, status, response schema ("Report": a JSON object described in the summary),
+# is a list, request schema, query parameters: the format of web.customers.schemas.ROUTES.
+ROUTES = [
+    ("/api/companies/{id}/network", "get", "Nodes and edges within depth links of a company, for drawing "
+     "(at most 500 nodes; companies the caller may not see have a null label)", "200", "Report", False, None,
+     [("depth", "1 to 4, default 2"), ("kinds", "comma-separated link kinds; default every company kind"),
+      ("on", "links holding on this day (YYYY-MM-DD); default today")]),
+    ("/api/companies/{id}/control", "get", "Effective shareholdings, the ultimate controller, beneficial holders "
+     "and the group they make", "200", "Report", False, None, [("on", "holdings on this day; default today")]),
+    ("/api/companies/{id}/group-suggestion/accept", "post", "Set the parent of the companies the shareholdings "
+     "put in the group to its controller", "200", "Report", False, None, []),
+    ("/api/companies/{id}/links", "get", "Every link of a company, any period", "200", "LinkListed", True, None,
+     []),
+    ("/api/company-links", "post", "Link two companies (shareholdings in one company at most 100 %)", "201",
+     "CompanyLink", False, "CompanyLinkIn", []),
+    ("/api/company-links/{id}", "patch", "Change a link's percent, period or source; a valid_to ends it", "200",
+     "CompanyLink", False, "CompanyLinkPatch", []),
+    ("/api/company-links/{id}", "delete", "Remove a link entered by mistake", "204", None, False, None, []),
+    ("/api/contacts/{id}/links", "get", "Every link of a contact, any period", "200", "LinkListed", True, None,
+     []),
+    ("/api/contact-links", "post", "Link two contacts: reports_to or influences", "201", "ContactLink", False,
+     "ContactLinkIn", []),
+    ("/api/contact-links/{id}", "patch", "Change a contact link's period or source", "200", "ContactLink", False,
+     "ContactLinkPatch", []),
+    ("/api/contact-links/{id}", "delete", "Remove a contact link entered by mistake", "204", None, False, None,
+     []),
+]
