@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, require
@@ -58,6 +58,14 @@ def money(value: int, *, positive: bool) -> int:
     return value
 
 
+def identifier(value: str, field: str) -> str:
+    """Return an order number or a payment or return reference trimmed; refuse a blank one."""
+    value = value.strip()
+    if not value:
+        raise checks.invalid(field, "must not be blank")
+    return value
+
+
 def _writable_company(session: Session, company_id: int, actor: Actor | None) -> Company:
     require(actor, "transactions.write")
     return get_company(session, company_id, actor=actor)
@@ -95,7 +103,7 @@ def record_order(session: Session, company_id: int, *, number: str, ordered_on: 
                  source: str | None = None, actor: Actor | None = None) -> tuple[Order, bool]:
     """Record a company's order; return (order, created). Resending it unchanged is a no-op."""
     _writable_company(session, company_id, actor)
-    values = {"company_id": company_id, "number": number.strip(),
+    values = {"company_id": company_id, "number": identifier(number, "number"),
               "ordered_on": business_date(ordered_on, "ordered_on"),
               "amount": money(amount, positive=False), "currency": currency_code(currency),
               "status": order_status(status), "contact_id": _contact_of(session, company_id, contact_id)}
@@ -118,8 +126,8 @@ def order_status(value: str) -> str:
 
 def change_order(session: Session, order_id: int, changes: dict, *, actor: Actor | None = None) -> Order:
     """Change an order's status (or its amount or date, as the ERP corrects them)."""
-    order = get_or_raise(session, Order, order_id, "order")
     require(actor, "transactions.write")
+    order = get_or_raise(session, Order, order_id, "order")
     visibility.require_visible(session, visibility.company_filter(session, actor, Order.company_id), Order,
                                order_id, "order")
     checked = {}
@@ -147,7 +155,7 @@ def record_payment(session: Session, company_id: int, *, reference: str, paid_on
     _writable_company(session, company_id, actor)
     if kind not in PAYMENT_KINDS:
         raise checks.invalid("kind", f"one of {', '.join(PAYMENT_KINDS)}")
-    values = {"company_id": company_id, "reference": reference.strip(), "kind": kind,
+    values = {"company_id": company_id, "reference": identifier(reference, "reference"), "kind": kind,
               "paid_on": business_date(paid_on, "paid_on"), "amount": money(amount, positive=True),
               "currency": currency_code(currency),
               "order_id": _order_id_of(session, company_id, order_number), "method": method}
@@ -169,7 +177,7 @@ def record_return(session: Session, company_id: int, *, reference: str, returned
                   source: str | None = None, actor: Actor | None = None) -> tuple[OrderReturn, bool]:
     """Record goods sent back with their value; return (return, created)."""
     _writable_company(session, company_id, actor)
-    values = {"company_id": company_id, "reference": reference.strip(),
+    values = {"company_id": company_id, "reference": identifier(reference, "reference"),
               "returned_on": business_date(returned_on, "returned_on"),
               "amount": money(amount, positive=False), "currency": currency_code(currency),
               "order_id": _order_id_of(session, company_id, order_number), "reason": reason}
@@ -241,34 +249,48 @@ def order_numbers(session: Session, order_ids) -> dict[int, str]:
     ids = sorted({i for i in order_ids if i is not None})
     if not ids:
         return {}
-    return dict(session.execute(select(Order.id, Order.number).where(Order.id.in_(ids))).all())
+    return dict(session.execute(_ORDER_NUMBERS, {"ids": ids}).all())
+
+
+# Built once: the 360 view runs these on every call, and building a statement costs more than running it.
+_ORDER_SUMS = (select(Order.currency, func.sum(case((Order.status != "cancelled", Order.amount), else_=0)),
+                      func.count()).where(Order.company_id == bindparam("company_id")).group_by(Order.currency))
+_REFUND = case((Payment.kind == "refund", Payment.amount), else_=0)
+_PAYMENT_SUMS = (select(Payment.currency, func.sum(Payment.amount) - func.sum(_REFUND), func.sum(_REFUND),
+                        func.count()).where(Payment.company_id == bindparam("company_id"))
+                 .group_by(Payment.currency))
+_RETURN_SUMS = (select(OrderReturn.currency, func.sum(OrderReturn.amount), func.count())
+                .where(OrderReturn.company_id == bindparam("company_id")).group_by(OrderReturn.currency))
+_ORDER_NUMBERS = select(Order.id, Order.number).where(Order.id.in_(bindparam("ids", expanding=True)))
 
 
 def totals(session: Session, company_id: int) -> dict[str, dict[str, int]]:
-    """Return {currency: {ordered, paid, refunded, returned, outstanding}} of one company.
+    """Return {currency: {ordered, paid, refunded, returned, outstanding}} of one company."""
+    return totals_and_counts(session, company_id)[0]
+
+
+def totals_and_counts(session: Session, company_id: int) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Return the company's totals per currency and how many orders, payments and returns it has.
 
     Three GROUP BYs, each over the company's range of its (company_id, date) index.
     """
     sums: dict[str, dict[str, int]] = {}
+    counts = {"orders": 0, "payments": 0, "returns": 0}
 
     def add(code, key, value):
         sums.setdefault(code, dict.fromkeys(TOTAL_KEYS, 0))[key] += int(value or 0)
 
-    standing = case((Order.status != "cancelled", Order.amount), else_=0)
-    for code, value in session.execute(
-            select(Order.currency, func.sum(standing)).where(Order.company_id == company_id)
-            .group_by(Order.currency)):
+    given = {"company_id": company_id}
+    for code, value, count in session.execute(_ORDER_SUMS, given):
         add(code, "ordered", value)
-    refund = case((Payment.kind == "refund", Payment.amount), else_=0)
-    for code, paid, refunded in session.execute(
-            select(Payment.currency, func.sum(Payment.amount) - func.sum(refund), func.sum(refund))
-            .where(Payment.company_id == company_id).group_by(Payment.currency)):
+        counts["orders"] += count
+    for code, paid, refunded, count in session.execute(_PAYMENT_SUMS, given):
         add(code, "paid", paid)
         add(code, "refunded", refunded)
-    for code, value in session.execute(
-            select(OrderReturn.currency, func.sum(OrderReturn.amount))
-            .where(OrderReturn.company_id == company_id).group_by(OrderReturn.currency)):
+        counts["payments"] += count
+    for code, value, count in session.execute(_RETURN_SUMS, given):
         add(code, "returned", value)
+        counts["returns"] += count
     for row in sums.values():
         row["outstanding"] = row["ordered"] - row["paid"] + row["refunded"] - row["returned"]
-    return dict(sorted(sums.items()))
+    return dict(sorted(sums.items())), counts

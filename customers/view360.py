@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import ColumnElement, Date, and_, case, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, case, false, func, or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from accounts.permissions import Actor
 from core.db import utcnow
@@ -49,7 +49,9 @@ class Cursor:
         try:
             at, source, key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             moment = datetime.fromisoformat(at)
-            if not isinstance(source, str) or not isinstance(key, int) or moment.tzinfo is None:
+            # Within what the columns hold and date arithmetic survives (a forged cursor is a 422, not a 500).
+            if not isinstance(source, str) or isinstance(key, bool) or not isinstance(key, int) \
+                    or not 0 <= key <= 2**31 - 1 or moment.tzinfo is None or not 1900 <= moment.year <= 9000:
                 raise ValueError
             return cls(moment, source, key)
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
@@ -76,23 +78,54 @@ class Window:
     before: Cursor | None
     limit: int = PAGE + 1
 
-    def older(self, column, id_column, source: str) -> ColumnElement[bool]:
-        """Return the condition on a source's (time, id) columns for items older than the cursor."""
+    def admits(self, at: datetime, source: str, key: int) -> bool:
+        """Tell whether an item already loaded belongs after the cursor (a source small enough to load whole)."""
+        return self.before is None or (at, source, key) < (self.before.at, self.before.source, self.before.id)
+
+    def newest(self, items: list[TimelineItem]) -> list[TimelineItem]:
+        """Return the items of a loaded source that come after the cursor, at most `limit` of the newest."""
+        kept = sorted((i for i in items if self.admits(i.at, i.source, i.id)),
+                      key=lambda i: (i.at, i.source, i.id), reverse=True)
+        return kept[:self.limit]
+
+    def shape(self, source: str, dated: bool) -> tuple | None:
+        """Return which form of "older than the cursor" a source needs (None: no cursor)."""
         cursor = self.before
         if cursor is None:
-            return true()
-        if isinstance(column.type, Date):
-            day = cursor.at.astimezone(timezone.utc).date()
-            midnight = cursor.at.astimezone(timezone.utc).time() == time(0)
-            earlier, same = column < (day if midnight else day + timedelta(days=1)), \
-                (column == day) if midnight else false()
-        else:
-            earlier, same = column < cursor.at, column == cursor.at
-        if source < cursor.source:  # at the same time this source sorts after the cursor's: older
-            return or_(earlier, same)
-        if source > cursor.source:
-            return earlier
-        return or_(earlier, and_(same, id_column < cursor.id))
+            return None
+        # At the cursor's time, a source that sorts before the cursor's comes after it: older.
+        relation = "at_or_before" if source < cursor.source else "before" if source > cursor.source else "tie"
+        midnight = cursor.at.astimezone(timezone.utc).time() == time(0)
+        return relation, dated and midnight
+
+    def params(self) -> dict:
+        """Return the values of the bind parameters in `older_than`."""
+        if self.before is None:
+            return {}
+        at = self.before.at.astimezone(timezone.utc)
+        midnight = at.time() == time(0)
+        return {"cursor_at": at, "cursor_day": at.date(),
+                "cursor_day_bound": at.date() if midnight else at.date() + timedelta(days=1),
+                "cursor_id": self.before.id}
+
+
+def older_than(shape: tuple, column, id_column) -> ColumnElement[bool]:
+    """Return the condition, with bind parameters (Window.params), on a source's (time, id) for `shape`.
+
+    A dated source (orders by ordered_on) stands at 00:00 UTC of its date: before a
+    cursor time means before its date, or on it when the cursor is later that day.
+    """
+    relation, midnight = shape
+    if isinstance(column.type, Date):
+        earlier = column < bindparam("cursor_day_bound")
+        same = column == bindparam("cursor_day") if midnight else false()
+    else:
+        earlier, same = column < bindparam("cursor_at"), column == bindparam("cursor_at")
+    if relation == "at_or_before":
+        return or_(earlier, same)
+    if relation == "before":
+        return earlier
+    return or_(earlier, and_(same, id_column < bindparam("cursor_id")))
 
 
 ZERO_DECIMAL = {"JPY", "KRW", "VND", "IDR"}  # currencies whose minor unit is the unit itself
@@ -159,9 +192,23 @@ def _page(items: list[TimelineItem]) -> dict:
             "next_before": Cursor(page[-1].at, page[-1].source, page[-1].id).encode() if more else None}
 
 
+_ALIASES = (select(CompanyAlias.name).where(CompanyAlias.company_id == bindparam("company_id"))
+            .order_by(CompanyAlias.id).limit(100))
+_HAS_SUBSIDIARY = select(Company.id).where(Company.parent_id == bindparam("company_id")).limit(1)
+_CONTACTS = (select(Contact).options(lazyload(Contact.company)).where(Contact.company_id == bindparam("company_id"))
+             .order_by(Contact.name, Contact.id).limit(MAX_CONTACTS))
+_LATEST = {model: select(model).where(model.company_id == bindparam("company_id"))
+           .order_by(when.desc(), model.id.desc()).limit(LATEST)
+           for model, when in ((Order, Order.ordered_on), (Payment, Payment.paid_on),
+                               (OrderReturn, OrderReturn.returned_on))}
+_BEHAVIOUR = (select(BehaviourEvent.type, func.count(),
+                     func.sum(case((BehaviourEvent.occurred_at >= bindparam("since"), 1), else_=0)),
+                     func.max(BehaviourEvent.occurred_at))
+              .where(BehaviourEvent.company_id == bindparam("company_id")).group_by(BehaviourEvent.type))
+
+
 def _aliases(session: Session, company_id: int) -> list[str]:
-    return list(session.scalars(select(CompanyAlias.name).where(CompanyAlias.company_id == company_id)
-                                .order_by(CompanyAlias.id).limit(100)))
+    return list(session.scalars(_ALIASES, {"company_id": company_id}))
 
 
 def quality_flags(company: Company) -> list[dict]:
@@ -192,12 +239,14 @@ def _group(session: Session, company: Company) -> dict:
         parents.insert(0, {"id": parent.id, "name": parent.name})
         seen.add(parent.id)
         parent = parent.parent
+    # Most companies head no group: one indexed probe spares them the recursive walk.
+    if session.execute(_HAS_SUBSIDIARY, {"company_id": company.id}).first() is None:
+        return {"parents": parents, "subsidiary_count": 0}
     return {"parents": parents, "subsidiary_count": len(subsidiary_ids(session, company.id)) - 1}
 
 
 def _contacts(session: Session, company_id: int) -> list[dict]:
-    contacts = session.scalars(select(Contact).where(Contact.company_id == company_id)
-                               .order_by(Contact.name, Contact.id).limit(MAX_CONTACTS))
+    contacts = session.scalars(_CONTACTS, {"company_id": company_id})
     return [{"id": c.id, "name": c.name, "title": c.title, "department": c.department, "email": c.email,
              "mobile": c.mobile, "wechat_id": c.wechat_id, "preferred_channel": c.preferred_channel,
              "consents": {channel: {"granted": row.granted, "source": row.source,
@@ -207,38 +256,29 @@ def _contacts(session: Session, company_id: int) -> list[dict]:
 
 
 def _money(session: Session, company_id: int) -> dict:
-    def latest(model, when):
-        return list(session.scalars(select(model).where(model.company_id == company_id)
-                                    .order_by(when.desc(), model.id.desc()).limit(LATEST)))
-
-    def count(model):
-        return session.scalar(select(func.count()).select_from(model).where(model.company_id == company_id))
-
-    orders, payments, returns = (latest(Order, Order.ordered_on), latest(Payment, Payment.paid_on),
-                                 latest(OrderReturn, OrderReturn.returned_on))
+    orders, payments, returns = (list(session.scalars(_LATEST[model], {"company_id": company_id}))
+                                 for model in (Order, Payment, OrderReturn))
     numbers = transactions.order_numbers(session, [r.order_id for r in (*payments, *returns)])
+    totals, counts = transactions.totals_and_counts(session, company_id)
     return {
-        "orders": {"count": count(Order), "latest": [
+        "orders": {"count": counts["orders"], "latest": [
             {"id": o.id, "number": o.number, "ordered_on": o.ordered_on.isoformat(), "amount": o.amount,
              "currency": o.currency, "status": o.status} for o in orders]},
-        "payments": {"count": count(Payment), "latest": [
+        "payments": {"count": counts["payments"], "latest": [
             {"id": p.id, "reference": p.reference, "kind": p.kind, "paid_on": p.paid_on.isoformat(),
              "amount": p.amount, "currency": p.currency, "order_number": numbers.get(p.order_id)}
             for p in payments]},
-        "returns": {"count": count(OrderReturn), "latest": [
+        "returns": {"count": counts["returns"], "latest": [
             {"id": r.id, "reference": r.reference, "returned_on": r.returned_on.isoformat(), "amount": r.amount,
              "currency": r.currency, "reason": r.reason, "order_number": numbers.get(r.order_id)}
             for r in returns]},
-        "totals": transactions.totals(session, company_id),
+        "totals": totals,
     }
 
 
 def behaviour(session: Session, company_id: int) -> dict:
     """Return {total, last_30_days, last_at, by_type} of a company's events: one GROUP BY on its index range."""
-    since = utcnow() - timedelta(days=30)
-    recent = func.sum(case((BehaviourEvent.occurred_at >= since, 1), else_=0))
-    rows = session.execute(select(BehaviourEvent.type, func.count(), recent, func.max(BehaviourEvent.occurred_at))
-                           .where(BehaviourEvent.company_id == company_id).group_by(BehaviourEvent.type)).all()
+    rows = session.execute(_BEHAVIOUR, {"company_id": company_id, "since": utcnow() - timedelta(days=30)}).all()
     last = max((row[3] for row in rows), default=None)
     if isinstance(last, str):  # SQLite hands MAX() of a timestamp back as text
         last = datetime.fromisoformat(last)
@@ -252,29 +292,44 @@ def behaviour(session: Session, company_id: int) -> dict:
 def _own_timeline(session: Session, company: Company, window: Window) -> list[TimelineItem]:
     """Return the newest items before the cursor of each of customers' own sources."""
     items = []
-    if window.before is None or (company.created_at, "company", company.id) < \
-            (window.before.at, window.before.source, window.before.id):
+    if window.admits(company.created_at, "company", company.id):
         items.append(TimelineItem(company.created_at, "company", company.id, "company", "company created",
                                   {"type": "company", "id": company.id}))
-    for row in _top(session, Order, Order.ordered_on, "order", company.id, window):
-        items.append(TimelineItem(day_start(row.ordered_on), "order", row.id, "order",
-                                  f"order {row.number}: {money_text(row.amount, row.currency)} ({row.status})",
-                                  {"type": "order", "id": row.id}))
-    for row in _top(session, Payment, Payment.paid_on, "payment", company.id, window):
-        items.append(TimelineItem(day_start(row.paid_on), "payment", row.id, row.kind,
-                                  f"{row.kind} {row.reference}: {money_text(row.amount, row.currency)}",
-                                  {"type": "payment", "id": row.id}))
-    for row in _top(session, OrderReturn, OrderReturn.returned_on, "return", company.id, window):
-        items.append(TimelineItem(day_start(row.returned_on), "return", row.id, "return",
-                                  f"return {row.reference}: {money_text(row.amount, row.currency)}",
-                                  {"type": "return", "id": row.id}))
-    for row in _top(session, BehaviourEvent, BehaviourEvent.occurred_at, "event", company.id, window):
-        items.append(TimelineItem(row.occurred_at, "event", row.id, "event", row.type,
-                                  {"type": "event", "id": row.id}))
+    for key, on, number, amount, currency, status in _top(
+            session, Order, Order.ordered_on, "order", company.id, window,
+            Order.number, Order.amount, Order.currency, Order.status):
+        items.append(TimelineItem(day_start(on), "order", key, "order",
+                                  f"order {number}: {money_text(amount, currency)} ({status})",
+                                  {"type": "order", "id": key}))
+    for key, on, kind, reference, amount, currency in _top(
+            session, Payment, Payment.paid_on, "payment", company.id, window,
+            Payment.kind, Payment.reference, Payment.amount, Payment.currency):
+        items.append(TimelineItem(day_start(on), "payment", key, kind,
+                                  f"{kind} {reference}: {money_text(amount, currency)}",
+                                  {"type": "payment", "id": key}))
+    for key, on, reference, amount, currency in _top(
+            session, OrderReturn, OrderReturn.returned_on, "return", company.id, window,
+            OrderReturn.reference, OrderReturn.amount, OrderReturn.currency):
+        items.append(TimelineItem(day_start(on), "return", key, "return",
+                                  f"return {reference}: {money_text(amount, currency)}",
+                                  {"type": "return", "id": key}))
+    for key, at, kind in _top(session, BehaviourEvent, BehaviourEvent.occurred_at, "event", company.id, window,
+                              BehaviourEvent.type):
+        items.append(TimelineItem(at, "event", key, "event", kind, {"type": "event", "id": key}))
     return items
 
 
-def _top(session: Session, model, when, source: str, company_id: int, window: Window) -> list:
-    return list(session.scalars(select(model).where(model.company_id == company_id,
-                                                    window.older(when, model.id, source))
-                                .order_by(when.desc(), model.id.desc()).limit(window.limit)))
+_TOP: dict[tuple, Select] = {}  # built once per source and cursor shape: building costs more than running
+
+
+def _top(session: Session, model, when, source: str, company_id: int, window: Window, *columns) -> list:
+    """Return (id, time, *columns) of a source's newest rows before the cursor, read along its index."""
+    shape = window.shape(source, isinstance(when.type, Date))
+    key = (source, shape, window.limit)
+    statement = _TOP.get(key)
+    if statement is None:
+        statement = select(model.id, when, *columns).where(model.company_id == bindparam("company_id"))
+        if shape is not None:
+            statement = statement.where(older_than(shape, when, model.id))
+        statement = _TOP[key] = statement.order_by(when.desc(), model.id.desc()).limit(window.limit)
+    return session.execute(statement, {"company_id": company_id, **window.params()}).all()

@@ -113,6 +113,7 @@ FAR = (date.today() + timedelta(days=400)).isoformat()
     ("orders", {"number": "X", "ordered_on": FAR, "amount": 1}, "ordered_on"),
     ("orders", {"number": "X", "ordered_on": "2026-11-01", "amount": 2**63}, "amount"),
     ("orders", {"ordered_on": "2026-11-01", "amount": 1}, "number"),
+    ("orders", {"number": "  ", "ordered_on": "2026-11-01", "amount": 1}, "number"),
     ("orders", {"number": "X", "ordered_on": "2026-11-01", "amount": 1, "contact_id": 999999}, "contact_id"),
     ("payments", {"reference": "X", "paid_on": "2026-11-01", "amount": 0}, "amount"),
     ("payments", {"reference": "X", "paid_on": "2026-11-01", "amount": 1, "kind": "gift"}, "kind"),
