@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web.customers import imports as customer_imports
     from web import audit as audit_routes
     from web import i18n, pages, signing_pages
+    from web.pages import customers as customer_pages
     from web import security, tokens
     security.init_app(app)
     from web.fields import IdConverter
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(crm.bp)
     app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(customer_pages.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(signing_pages.bp)
     i18n.init_app(app)

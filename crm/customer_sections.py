@@ -19,7 +19,8 @@ from . import visibility
 from .models import CommitteeMember, Opportunity, Tender
 
 MAX_ROWS = 200  # per list in the view; the deal and tender lists page further
-CURRENCY = "CNY"  # deals carry no currency column: amounts are 分 of CNY
+CURRENCY = "CNY"  # deals carry no currency column: their amounts are whole yuan, as the process forms take them
+MINOR_UNITS = 100  # the view gives every amount in 分, a deal's too
 
 
 # Built once (building a statement costs more than running these); the deals and tenders, filtered by
@@ -64,7 +65,8 @@ def build(session: Session, company_id: int, actor: Actor | None,
 
 
 def _deal(deal: Opportunity) -> dict:
-    return {"id": deal.id, "title": deal.name, "stage": deal.stage, "amount": deal.amount, "currency": CURRENCY,
+    return {"id": deal.id, "title": deal.name, "stage": deal.stage, "currency": CURRENCY,
+            "amount": None if deal.amount is None else deal.amount * MINOR_UNITS,
             "owner": deal.owner.name if deal.owner else None, "instance_id": deal.instance_id,
             "probability": deal.probability,
             "expected_close_date": deal.expected_close_date.isoformat() if deal.expected_close_date else None,

@@ -8,7 +8,9 @@ always ends.
 """
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from dataclasses import dataclass
+
+from sqlalchemy import func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,8 @@ from . import master_data, search, visibility
 from .models import Company, CompanyAlias, MergedRecord
 
 MAX_DEPTH = 50  # deeper than any real group; stops a walk over corrupted data
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
+MINE = "mine"  # owner_id filter: the caller's own companies
 
 
 def get_company(session: Session, company_id: int, *, actor: Actor | None = None) -> Company:
@@ -56,7 +60,7 @@ def find_company_by_name(session: Session, name: str) -> Company | None:
 
 def list_companies(session: Session, *, name_contains: str | None = None, parent_id: int | None = None,
                    actor: Actor | None = None) -> list[Company]:
-    """Return the companies `actor` sees by name, optionally by a text in the name or one parent."""
+    """Return all companies `actor` sees by name, optionally by a text in the name or one parent."""
     query = visibility.only_visible(select(Company).order_by(Company.name),
                                     visibility.company_filter(session, actor))
     if name_contains:
@@ -64,6 +68,49 @@ def list_companies(session: Session, *, name_contains: str | None = None, parent
     if parent_id is not None:
         query = query.where(Company.parent_id == parent_id)
     return list(session.scalars(query))
+
+
+@dataclass
+class CompanyPage:
+    """One page of a company list, and how many companies the whole list holds."""
+
+    items: list[Company]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_companies(session: Session, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE,
+                     actor: Actor | None = None, **filters) -> CompanyPage:
+    """Return one page of the companies `actor` sees that match `filters`, by name.
+
+    Args:
+        filters: `q` (see search.matching), `tag`, and any of search.EXACT_FILTERS;
+            None means "any"; `owner_id="mine"` the companies `actor` owns.
+    """
+    if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
+        raise ValueError(f"page {page} of {per_page}: out of range")
+    if filters.get("owner_id") == MINE:
+        filters["owner_id"] = actor.id if actor is not None else -1  # the system owns nothing
+    conditions = [c for c in (visibility.company_filter(session, actor), search.filtered(session, **filters))
+                  if c is not None]
+    counted = select(func.count()).select_from(Company).where(*conditions)
+    if not conditions:  # the name index gives the page and the table's size the total: no scan at all
+        items = session.scalars(select(Company).order_by(Company.name, Company.id)
+                                .offset((page - 1) * per_page).limit(per_page))
+        return CompanyPage(list(items), session.scalar(counted), page, per_page)
+    # One pass over the matches counts and sorts them, on two narrow columns. Walking the name index
+    # for the page instead looks up every row it passes: measured 5 to 10 times slower at 100,000
+    # companies for a text few of them match (bench.customers.company_list).
+    rows = session.execute(select(Company.id, func.count().over()).where(*conditions)
+                           .order_by(Company.name, Company.id).offset((page - 1) * per_page).limit(per_page)).all()
+    total = rows[0][1] if rows else session.scalar(counted)
+    found = {c.id: c for c in session.scalars(select(Company).where(Company.id.in_([r[0] for r in rows])))}
+    return CompanyPage([found[r[0]] for r in rows], total, page, per_page)
 
 
 def create_company(session: Session, *, name: str, actor: Actor | None = None, erp_code: str | None = None,

@@ -339,3 +339,7 @@ ZH: dict[str, str] = {
     "Marked as not a duplicate.": "已标记为非重复。",
     "Merged {loser} into {survivor}.": "已将 {loser} 合并到 {survivor}。",
 }
+
+from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
+
+ZH.update(CUSTOMERS_ZH)

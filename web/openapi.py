@@ -218,7 +218,8 @@ def _add_crm(spec: APISpec) -> None:
         else:
             responses = {status: _json(response, many=many)}
         params = [_path_param(name, "integer") for name in re.findall(r"{(\w+)}", path)]
-        params += [_query(name, text, "integer" if name.endswith("_id") or name in ("group_of", "months", "limit", "page")
+        params += [_query(name, text, "integer" if (name.endswith("_id") and name != "owner_id")
+                          or name in ("group_of", "months", "limit", "page", "per_page")
                           else "string") for name, text in query]
         content = {"application/json": {"schema": body}} if body else None
         paths.setdefault(path, {})[method] = _op(summary, responses, body=content, params=params)

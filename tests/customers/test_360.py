@@ -67,7 +67,7 @@ def test_the_360_of_a_customer_with_deals_a_tender_money_events_and_a_committee(
     assert [d["id"] for d in deals["open"]] == [open_one["id"]]
     assert [d["id"] for d in deals["won"]] == [won["id"]] and [d["id"] for d in deals["lost"]] == [lost["id"]]
     assert (deals["open"][0]["amount"], deals["open"][0]["currency"], deals["open"][0]["owner"]) == (
-        300_000, "CNY", "sales-user")
+        30_000_000, "CNY", "sales-user")  # 分: the deal was opened at ¥300,000
     assert deals["won"][0]["stage"] and deals["won"][0]["instance_id"] == won["instance_id"]
     assert [(t["id"], t["title"], t["outcome"]) for t in view["tenders"]] == [(tender["id"], "华为 ERP 招标", "open")]
     [contact] = view["contacts"]

@@ -12,8 +12,9 @@ from customers import companies, contacts
 from ..api import json_body
 from ..auth import current_actor, declare_permissions
 from ..db import get_session
-from .schemas import (CompanyGroupSchema, CompanyInSchema, CompanyPatchSchema, CompanySchema, ContactInSchema,
-                      ContactPatchSchema, ContactSchema, ListQuerySchema)
+from ..pagination import paged_response
+from .schemas import (CompanyGroupSchema, CompanyInSchema, CompanyListQuerySchema, CompanyPatchSchema,
+                      CompanySchema, ContactInSchema, ContactPatchSchema, ContactSchema, ListQuerySchema)
 
 bp = Blueprint("customers", __name__, url_prefix="/api")
 declare_permissions(bp, {
@@ -34,14 +35,15 @@ group_schema = CompanyGroupSchema()
 contact_schema, contacts_schema = ContactSchema(), ContactSchema(many=True)
 contact_in_schema, contact_patch_schema = ContactInSchema(), ContactPatchSchema(partial=True)
 # Query parameters per route: any other parameter is refused with 422, naming it.
-company_query, contact_query = ListQuerySchema(only=("q", "parent_id")), ListQuerySchema(only=("company_id",))
+company_list_query, contact_query = CompanyListQuerySchema(), ListQuerySchema(only=("company_id",))
 
 
 @bp.get("/companies")
 def list_companies():
-    query = company_query.load(request.args)
-    return companies_schema.dump(companies.list_companies(get_session(), name_contains=query["q"],
-                                                          parent_id=query["parent_id"], actor=current_actor()))
+    query = company_list_query.load(request.args)
+    found = companies.search_companies(get_session(), actor=current_actor(), **query)
+    return paged_response(companies_schema.dump(found.items), total=found.total, page=found.page,
+                          per_page=found.per_page)
 
 
 @bp.post("/companies")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from customers import industries
+from customers import companies, industries
 from customers.models import CHANNELS, SIZE_BANDS
 
-from ..fields import Id, Int64
+from ..fields import MAX_ID, Id, Int64
 
 _name = validate.Length(min=1, max=255)
 _short = validate.Length(max=80)
@@ -155,6 +155,31 @@ class ListQuerySchema(Schema):
     company_id = Id(load_default=None)
 
 
+class OwnerField(fields.Field):
+    """A user id, or "mine" for the caller."""
+
+    default_error_messages = {"invalid": 'a user id or "mine"'}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value.strip().lower() == companies.MINE:
+            return companies.MINE
+        return Id().deserialize(value, attr, data, **kwargs)
+
+
+class CompanyListQuerySchema(Schema):
+    q = fields.String(load_default=None, validate=validate.Length(max=255))
+    parent_id = Id(load_default=None)
+    province = fields.String(load_default=None, validate=validate.Length(max=40))
+    city = fields.String(load_default=None, validate=validate.Length(max=80))
+    industry_section = fields.String(load_default=None, validate=validate.OneOf(sorted(industries.SECTIONS)))
+    size_band = fields.String(load_default=None, validate=validate.OneOf(SIZE_BANDS))
+    tag = fields.String(load_default=None, validate=validate.Length(max=40))
+    owner_id = OwnerField(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
+    per_page = fields.Integer(load_default=companies.DEFAULT_PER_PAGE,
+                              validate=validate.Range(min=1, max=companies.MAX_PER_PAGE))
+
+
 # Nested schemas first: apispec names them when a schema using them is added.
 SCHEMAS = {"ExternalKey": ExternalKeySchema, "Consent": ConsentSchema, "ConsentIn": ConsentInSchema,
            "Company": CompanySchema, "CompanyIn": CompanyInSchema, "CompanyGroup": CompanyGroupSchema,
@@ -162,8 +187,14 @@ SCHEMAS = {"ExternalKey": ExternalKeySchema, "Consent": ConsentSchema, "ConsentI
 
 # path, method, summary, status, response schema, is a list, request schema, query parameters
 ROUTES = [
-    ("/api/companies", "get", "Companies by name", "200", "Company", True, None,
-     [("q", "name contains"), ("parent_id", "direct subsidiaries of")]),
+    ("/api/companies", "get", "Companies by name, a page at a time (headers X-Total-Count and Link)", "200",
+     "Company", True, None,
+     [("q", "name or an alias contains it (any case), or the pinyin initials, credit code or ERP code "
+            "begin with it"),
+      ("parent_id", "direct subsidiaries of"), ("province", "exactly"), ("city", "exactly"),
+      ("industry_section", "GB/T 4754 门类 letter"), ("size_band", ", ".join(SIZE_BANDS)),
+      ("tag", "carries this tag"), ("owner_id", 'owned by this user id, or "mine"'),
+      ("page", "from 1 (default 1)"), ("per_page", "1 to 500 (default 50)")]),
     ("/api/companies", "post", "Add a company with its master data, optionally under a parent", "201",
      "Company", False, "CompanyIn", []),
     ("/api/companies/{id}", "get", "A company", "200", "Company", False, None, []),

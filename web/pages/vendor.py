@@ -1,4 +1,4 @@
-"""Front-end libraries from node_modules (installed by `make install`), never from a CDN.
+"""Front-end libraries from node_modules (bpmn-js, Chart.js, Cytoscape.js) (installed by `make install`), never from a CDN.
 
 Only the built files of the libraries we use are served: a whitelist of folders
 and file types, so node_modules' sources and package files stay private.
@@ -12,7 +12,7 @@ from core.settings import PROJECT_ROOT
 from . import bp
 
 NODE_MODULES = PROJECT_ROOT / "node_modules"
-SERVED = {"bpmn-js": "bpmn-js/dist", "chart.js": "chart.js/dist"}
+SERVED = {"bpmn-js": "bpmn-js/dist", "chart.js": "chart.js/dist", "cytoscape": "cytoscape/dist"}
 SUFFIXES = (".js", ".css", ".woff", ".woff2", ".ttf", ".eot", ".svg")
 ONE_DAY = 24 * 3600
 
