@@ -8,6 +8,10 @@ the inbox all agree; an object out of sight is answered as not found.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
 from sqlalchemy import literal, select, union
 from sqlalchemy.orm import Session
 
@@ -15,6 +19,9 @@ from .models import Team, team_members
 from .permissions import Actor
 
 _CACHE_KEY = "visible_owner_ids"
+MAX_CACHED = 1024  # conditions and statements kept: a few per actor that has asked lately
+_built: OrderedDict = OrderedDict()
+_built_lock = threading.Lock()
 
 
 def sees_all(actor: Actor | None, kind: str) -> bool:
@@ -43,3 +50,31 @@ def visible_owner_ids(session: Session, actor: Actor) -> frozenset[int]:
 def forget(session: Session) -> None:
     """Drop cached visibility, after a change to teams in this session."""
     session.info.pop(_CACHE_KEY, None)
+
+
+def built_once(key: tuple, build: Callable[[], object]) -> object:
+    """Return what `build()` returns for `key`, building it only the first time (of the last MAX_CACHED keys).
+
+    Building a visibility condition, and the statement around it, costs more than
+    running it (a 360 view asked for a dozen). Share only what is a pure function of
+    `key`: an actor's condition is keyed by actor_key and its visible owners, never
+    by the request, so one actor's never reaches another. SQL expressions are
+    immutable: sharing them between requests and threads is safe. Keys hold their
+    parts (columns, conditions) alive, so no key is ever mistaken for a dead one's.
+    """
+    with _built_lock:
+        found = _built.get(key)
+        if found is not None:
+            _built.move_to_end(key)
+            return found
+    found = build()
+    with _built_lock:
+        _built[key] = found
+        while len(_built) > MAX_CACHED:
+            _built.popitem(last=False)
+    return found
+
+
+def actor_key(session: Session, actor: Actor) -> Hashable:
+    """Return all a visibility condition depends on in `actor`: id, groups, rights and whose records it sees."""
+    return actor.id, actor.group_names, actor.permissions, visible_owner_ids(session, actor)

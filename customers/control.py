@@ -32,6 +32,7 @@ from sqlalchemy import Date, Integer, and_, bindparam, case, literal, select, tr
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, require
+from accounts.visibility import built_once
 from core.errors import Conflict, NotFound
 
 from . import visibility
@@ -305,17 +306,20 @@ def _ultimate_controller(holdings: list[Holding], eff: dict[int, float]) -> tupl
     return (tops or majority)[0], "majority"
 
 
-def control(session: Session, company_id: int, actor: Actor | None = None, *, on: date | None = None) -> dict:
+def control(session: Session, company_id: int, actor: Actor | None = None, *, on: date | None = None,
+            seen: bool = False) -> dict:
     """Return the company's holders, ultimate controller, beneficial holders and group (the /control JSON).
 
     Figures count every holding, names only those `actor` sees (None: the system sees all).
+    `seen`: the caller has just checked that the company exists and `actor` sees it (the 360 view).
 
     Raises:
         NotFound: no such company, or `actor` does not see it.
         Conflict: a figure without limit (not met on data customers.links wrote, see module doc).
     """
-    visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
-                               "company")
+    if not seen:
+        visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
+                                   "company")
     on = on or date.today()
     upstream = _holdings(session, company_id, on, upward=True)
     eff = effective_holders(upstream, company_id)
@@ -329,8 +333,10 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
     controlled = effective_holdings(downstream, root)
     members = [root, *sorted(x for x, share in controlled.items() if share > MAJORITY)]
     outside = [member for member in members[1:] if member not in in_tree]
-    names = _names(session, {*eff, root, company_id}, actor)
-    if company_id not in names:  # checked last: a company that exists costs no query of its own
+    # Only holders are named; the company itself is asked for to tell that it exists, unless known.
+    wanted = {*eff} if seen else {*eff, root, company_id}
+    names = _names(session, wanted, actor) if wanted else {}
+    if not seen and company_id not in names:  # checked last: a company that exists costs no query of its own
         raise NotFound(f"no company {company_id}")
     holders = [{"company_id": h, **names[h], "direct_percent": direct.get(h, 0) / PPM_PER_PERCENT,
                 "effective_percent": _percent(eff[h])} for h in sorted(eff, key=lambda h: (-eff[h], h))]
@@ -352,8 +358,8 @@ def _percent(share: float) -> float:
 def _names(session: Session, ids: set[int], actor: Actor | None) -> dict[int, dict]:
     """Return {id: {"name", "hidden"}}: the name if `actor` sees the company, else None and hidden."""
     condition = visibility.company_filter(session, actor)
-    query = _ALL_NAMES if condition is None else select(
-        Company.id, Company.name, case((condition, True), else_=False)).where(Company.id.in_(_IDS))
+    query = _ALL_NAMES if condition is None else built_once(("control._names", condition), lambda: select(
+        Company.id, Company.name, case((condition, True), else_=False)).where(Company.id.in_(_IDS)))
     rows = session.execute(query, {"ids": list(ids)})
     return {i: {"name": name if is_seen else None, "hidden": not is_seen} for i, name, is_seen in rows}
 
