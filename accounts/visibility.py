@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from sqlalchemy import literal, select, union
+from sqlalchemy import Integer, Select, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from .models import Team, team_members
@@ -36,15 +36,21 @@ def visible_owner_ids(session: Session, actor: Actor) -> frozenset[int]:
     """
     cache = session.info.setdefault(_CACHE_KEY, {})
     if actor.id not in cache:
-        managed = (select(Team.id).where(Team.manager_id == literal(actor.id))
-                   .cte("managed", recursive=True))
-        managed = managed.union(select(Team.id).join(managed, Team.parent_id == managed.c.id))
-        members = select(team_members.c.user_id).where(team_members.c.team_id.in_(select(managed.c.id)))
-        managers = select(Team.manager_id).where(Team.id.in_(select(managed.c.id)),
-                                                 Team.manager_id.is_not(None))
-        ids = set(session.scalars(union(members, managers, select(literal(actor.id)))))
-        cache[actor.id] = frozenset(ids)
+        cache[actor.id] = frozenset(session.scalars(_OWNER_IDS, {"actor_id": actor.id}))
     return cache[actor.id]
+
+
+def _owner_ids() -> Select:
+    """Return the query of whose records an actor (bind actor_id) sees: built once, it runs on every request."""
+    actor_id = bindparam("actor_id", type_=Integer)
+    managed = select(Team.id).where(Team.manager_id == actor_id).cte("managed", recursive=True)
+    managed = managed.union(select(Team.id).join(managed, Team.parent_id == managed.c.id))
+    members = select(team_members.c.user_id).where(team_members.c.team_id.in_(select(managed.c.id)))
+    managers = select(Team.manager_id).where(Team.id.in_(select(managed.c.id)), Team.manager_id.is_not(None))
+    return union(members, managers, select(actor_id))
+
+
+_OWNER_IDS = _owner_ids()
 
 
 def forget(session: Session) -> None:

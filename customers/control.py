@@ -28,7 +28,7 @@ import math
 from datetime import date
 
 import networkx as nx
-from sqlalchemy import Date, Integer, and_, bindparam, case, literal, select, true
+from sqlalchemy import Date, Integer, and_, bindparam, case, exists, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, require
@@ -83,6 +83,9 @@ _tree = _tree.union(select(Company.id).join(_tree, Company.parent_id == _tree.c.
 # by the parent links (any depth; UNION ends the walk on corrupted data too): one round trip for the group.
 _GROUP = _reach(False).union_all(select(_tree.c.id, literal(None, Integer), literal(None, Integer)))
 _IDS = bindparam("ids", expanding=True)
+_HAS_SHAREHOLDINGS = select(or_(
+    *(exists().where(end == bindparam("company_id", type_=Integer), CompanyLink.kind == "shareholder")
+      for end in (CompanyLink.to_company_id, CompanyLink.from_company_id))))
 _ALL_NAMES = select(Company.id, Company.name, true()).where(Company.id.in_(_IDS))
 
 
@@ -321,6 +324,9 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
         visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
                                    "company")
     on = on or date.today()
+    # Most companies hold and are held by nobody: one indexed probe spares them both walks.
+    if seen and not session.scalar(_HAS_SHAREHOLDINGS, {"company_id": company_id}):
+        return _report(company_id, on, [], {}, None, company_id, [company_id], [], {})
     upstream = _holdings(session, company_id, on, upward=True)
     eff = effective_holders(upstream, company_id)
     direct: dict[int, int] = {}
@@ -340,6 +346,11 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
         raise NotFound(f"no company {company_id}")
     holders = [{"company_id": h, **names[h], "direct_percent": direct.get(h, 0) / PPM_PER_PERCENT,
                 "effective_percent": _percent(eff[h])} for h in sorted(eff, key=lambda h: (-eff[h], h))]
+    return _report(company_id, on, holders, eff, found, root, members, outside, names)
+
+
+def _report(company_id: int, on: date, holders: list[dict], eff: dict[int, float], found, root: int,
+            members: list[int], outside: list[int], names: dict[int, dict]) -> dict:
     controller = None
     if found:
         controller = {"company_id": found[0], **names[found[0]], "effective_percent": _percent(eff[found[0]]),
