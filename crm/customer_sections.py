@@ -24,7 +24,7 @@ CURRENCY = "CNY"  # deals carry no currency column: amounts are 分 of CNY
 
 
 # Built once (building a statement costs more than running these); the deals and tenders, filtered by
-# who is asking, are built per call.
+# who is asking, once per condition (_listing).
 _CONTRACTS = (select(Contract).options(lazyload(Contract.revisions), lazyload(Contract.events),
                                        lazyload(Contract.created_by))
               .where(Contract.instance_id.in_(bindparam("instance_ids", expanding=True)))

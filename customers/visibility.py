@@ -53,6 +53,6 @@ def require_visible(session: Session, condition: ColumnElement[bool] | None, mod
     if condition is None:
         return
     statement = built_once(("require_visible", model, condition),
-                           lambda: select(model.id).where(model.id == bindparam("key"), condition))
-    if session.scalar(statement, {"key": key}) is None:
+                           lambda: select(model.id).where(model.id == bindparam("visible_key"), condition))
+    if session.scalar(statement, {"visible_key": key}) is None:
         raise NotFound(f"no {what} {key}")
