@@ -8,10 +8,11 @@ seconds, so the view links to /api/contracts/{id}/verify instead.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from accounts.permissions import Actor
+from accounts.visibility import built_once
 from customers.view360 import TimelineItem, Window, register_section
 from signing.models import Contract
 
@@ -24,7 +25,7 @@ MINOR_UNITS = 100  # the view gives every amount in 分, a deal's too
 
 
 # Built once (building a statement costs more than running these); the deals and tenders, filtered by
-# who is asking, are built per call.
+# who is asking, once per condition (_listing).
 _CONTRACTS = (select(Contract).options(lazyload(Contract.revisions), lazyload(Contract.events),
                                        lazyload(Contract.created_by))
               .where(Contract.instance_id.in_(bindparam("instance_ids", expanding=True)))
@@ -42,14 +43,10 @@ def build(session: Session, company_id: int, actor: Actor | None,
     A company has tens of deals and tenders, not millions: each list is read once by
     its company_id index (newest MAX_ROWS) and the timeline takes its items from them.
     """
-    deals = list(session.scalars(visibility.only_visible(
-        select(Opportunity).options(lazyload(Opportunity.company)).where(Opportunity.company_id == company_id),
-        visibility.deal_filter(session, actor))
-        .order_by(Opportunity.created_at.desc(), Opportunity.id.desc()).limit(MAX_ROWS)))
-    tenders = list(session.scalars(visibility.only_visible(
-        select(Tender).options(lazyload(Tender.company)).where(Tender.company_id == company_id),
-        visibility.tender_filter(session, actor))
-        .order_by(Tender.created_at.desc(), Tender.id.desc()).limit(MAX_ROWS)))
+    deals = list(session.scalars(_listing(Opportunity, visibility.deal_filter(session, actor)),
+                                 {"company_id": company_id}))
+    tenders = list(session.scalars(_listing(Tender, visibility.tender_filter(session, actor)),
+                                   {"company_id": company_id}))
     by_outcome = {"open": [], "won": [], "lost": []}
     for deal in deals:
         by_outcome.setdefault(deal.outcome, []).append(_deal(deal))
@@ -62,6 +59,16 @@ def build(session: Session, company_id: int, actor: Actor | None,
                 "contracts": [_contract(c) for c in contracts],
                 "contact_roles": _roles(session, deals)}
     return sections, window.newest(_timeline(deals, tenders, contracts))
+
+
+def _listing(model, condition) -> Select:
+    """Return the newest MAX_ROWS deals or tenders of a company (bind company_id) in sight: built once each."""
+    def build() -> Select:
+        query = (select(model).options(lazyload(model.company))
+                 .where(model.company_id == bindparam("company_id")))
+        return (visibility.only_visible(query, condition)
+                .order_by(model.created_at.desc(), model.id.desc()).limit(MAX_ROWS))
+    return built_once(("crm.360", model, condition), build)
 
 
 def _deal(deal: Opportunity) -> dict:

@@ -28,10 +28,11 @@ import math
 from datetime import date
 
 import networkx as nx
-from sqlalchemy import Date, Integer, and_, bindparam, case, literal, select, true
+from sqlalchemy import Date, Integer, and_, bindparam, case, exists, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, require
+from accounts.visibility import built_once
 from core.errors import Conflict, NotFound
 
 from . import visibility
@@ -82,6 +83,9 @@ _tree = _tree.union(select(Company.id).join(_tree, Company.parent_id == _tree.c.
 # by the parent links (any depth; UNION ends the walk on corrupted data too): one round trip for the group.
 _GROUP = _reach(False).union_all(select(_tree.c.id, literal(None, Integer), literal(None, Integer)))
 _IDS = bindparam("ids", expanding=True)
+_HAS_SHAREHOLDINGS = select(or_(
+    *(exists().where(end == bindparam("company_id", type_=Integer), CompanyLink.kind == "shareholder")
+      for end in (CompanyLink.to_company_id, CompanyLink.from_company_id))))
 _ALL_NAMES = select(Company.id, Company.name, true()).where(Company.id.in_(_IDS))
 
 
@@ -305,18 +309,24 @@ def _ultimate_controller(holdings: list[Holding], eff: dict[int, float]) -> tupl
     return (tops or majority)[0], "majority"
 
 
-def control(session: Session, company_id: int, actor: Actor | None = None, *, on: date | None = None) -> dict:
+def control(session: Session, company_id: int, actor: Actor | None = None, *, on: date | None = None,
+            seen: bool = False) -> dict:
     """Return the company's holders, ultimate controller, beneficial holders and group (the /control JSON).
 
     Figures count every holding, names only those `actor` sees (None: the system sees all).
+    `seen`: the caller has just checked that the company exists and `actor` sees it (the 360 view).
 
     Raises:
         NotFound: no such company, or `actor` does not see it.
         Conflict: a figure without limit (not met on data customers.links wrote, see module doc).
     """
-    visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
-                               "company")
+    if not seen:
+        visibility.require_visible(session, visibility.company_filter(session, actor), Company, company_id,
+                                   "company")
     on = on or date.today()
+    # Most companies hold and are held by nobody: one indexed probe spares them both walks.
+    if seen and not session.scalar(_HAS_SHAREHOLDINGS, {"company_id": company_id}):
+        return _report(company_id, on, [], {}, None, company_id, [company_id], [], {})
     upstream = _holdings(session, company_id, on, upward=True)
     eff = effective_holders(upstream, company_id)
     direct: dict[int, int] = {}
@@ -329,11 +339,18 @@ def control(session: Session, company_id: int, actor: Actor | None = None, *, on
     controlled = effective_holdings(downstream, root)
     members = [root, *sorted(x for x, share in controlled.items() if share > MAJORITY)]
     outside = [member for member in members[1:] if member not in in_tree]
-    names = _names(session, {*eff, root, company_id}, actor)
-    if company_id not in names:  # checked last: a company that exists costs no query of its own
+    # Only holders are named; the company itself is asked for to tell that it exists, unless known.
+    wanted = {*eff} if seen else {*eff, root, company_id}
+    names = _names(session, wanted, actor) if wanted else {}
+    if not seen and company_id not in names:  # checked last: a company that exists costs no query of its own
         raise NotFound(f"no company {company_id}")
     holders = [{"company_id": h, **names[h], "direct_percent": direct.get(h, 0) / PPM_PER_PERCENT,
                 "effective_percent": _percent(eff[h])} for h in sorted(eff, key=lambda h: (-eff[h], h))]
+    return _report(company_id, on, holders, eff, found, root, members, outside, names)
+
+
+def _report(company_id: int, on: date, holders: list[dict], eff: dict[int, float], found, root: int,
+            members: list[int], outside: list[int], names: dict[int, dict]) -> dict:
     controller = None
     if found:
         controller = {"company_id": found[0], **names[found[0]], "effective_percent": _percent(eff[found[0]]),
@@ -352,8 +369,8 @@ def _percent(share: float) -> float:
 def _names(session: Session, ids: set[int], actor: Actor | None) -> dict[int, dict]:
     """Return {id: {"name", "hidden"}}: the name if `actor` sees the company, else None and hidden."""
     condition = visibility.company_filter(session, actor)
-    query = _ALL_NAMES if condition is None else select(
-        Company.id, Company.name, case((condition, True), else_=False)).where(Company.id.in_(_IDS))
+    query = _ALL_NAMES if condition is None else built_once(("control._names", condition), lambda: select(
+        Company.id, Company.name, case((condition, True), else_=False)).where(Company.id.in_(_IDS)))
     rows = session.execute(query, {"ids": list(ids)})
     return {i: {"name": name if is_seen else None, "hidden": not is_seen} for i, name, is_seen in rows}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import BigInteger, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, require
@@ -253,14 +253,16 @@ def order_numbers(session: Session, order_ids) -> dict[int, str]:
 
 
 # Built once: the 360 view runs these on every call, and building a statement costs more than running it.
-_ORDER_SUMS = (select(Order.currency, func.sum(case((Order.status != "cancelled", Order.amount), else_=0)),
-                      func.count()).where(Order.company_id == bindparam("company_id")).group_by(Order.currency))
 _REFUND = case((Payment.kind == "refund", Payment.amount), else_=0)
-_PAYMENT_SUMS = (select(Payment.currency, func.sum(Payment.amount) - func.sum(_REFUND), func.sum(_REFUND),
-                        func.count()).where(Payment.company_id == bindparam("company_id"))
-                 .group_by(Payment.currency))
-_RETURN_SUMS = (select(OrderReturn.currency, func.sum(OrderReturn.amount), func.count())
-                .where(OrderReturn.company_id == bindparam("company_id")).group_by(OrderReturn.currency))
+# One round trip for the three GROUP BYs, each still over its company's index range; rows tagged by table.
+_SUMS = union_all(
+    select(literal("payments"), Payment.currency, func.sum(Payment.amount) - func.sum(_REFUND), func.sum(_REFUND),
+           func.count()).where(Payment.company_id == bindparam("company_id")).group_by(Payment.currency),
+    select(literal("orders"), Order.currency, func.sum(case((Order.status != "cancelled", Order.amount), else_=0)),
+           literal(0, BigInteger), func.count())
+    .where(Order.company_id == bindparam("company_id")).group_by(Order.currency),
+    select(literal("returns"), OrderReturn.currency, func.sum(OrderReturn.amount), literal(0, BigInteger),
+           func.count()).where(OrderReturn.company_id == bindparam("company_id")).group_by(OrderReturn.currency))
 _ORDER_NUMBERS = select(Order.id, Order.number).where(Order.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -272,7 +274,7 @@ def totals(session: Session, company_id: int) -> dict[str, dict[str, int]]:
 def totals_and_counts(session: Session, company_id: int) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """Return the company's totals per currency and how many orders, payments and returns it has.
 
-    Three GROUP BYs, each over the company's range of its (company_id, date) index.
+    Three GROUP BYs in one query, each over the company's range of its (company_id, date) index.
     """
     sums: dict[str, dict[str, int]] = {}
     counts = {"orders": 0, "payments": 0, "returns": 0}
@@ -280,17 +282,11 @@ def totals_and_counts(session: Session, company_id: int) -> tuple[dict[str, dict
     def add(code, key, value):
         sums.setdefault(code, dict.fromkeys(TOTAL_KEYS, 0))[key] += int(value or 0)
 
-    given = {"company_id": company_id}
-    for code, value, count in session.execute(_ORDER_SUMS, given):
-        add(code, "ordered", value)
-        counts["orders"] += count
-    for code, paid, refunded, count in session.execute(_PAYMENT_SUMS, given):
-        add(code, "paid", paid)
-        add(code, "refunded", refunded)
-        counts["payments"] += count
-    for code, value, count in session.execute(_RETURN_SUMS, given):
-        add(code, "returned", value)
-        counts["returns"] += count
+    for table, code, value, refunded, count in session.execute(_SUMS, {"company_id": company_id}):
+        add(code, {"orders": "ordered", "payments": "paid", "returns": "returned"}[table], value)
+        if table == "payments":
+            add(code, "refunded", refunded)
+        counts[table] += count
     for row in sums.values():
         row["outstanding"] = row["ordered"] - row["paid"] + row["refunded"] - row["returned"]
     return dict(sorted(sums.items())), counts

@@ -165,7 +165,7 @@ def view(session: Session, company_id: int, *, actor: Actor | None = None, befor
     items = _own_timeline(session, company, window)
     result = {"company": company, "aliases": _aliases(session, company_id),
               "quality_flags": quality_flags(company), "group": _group(session, company),
-              "control": control.control(session, company_id, actor),
+              "control": control.control(session, company_id, actor, seen=True),
               "contacts": _contacts(session, company_id),
               "deals": {"open": [], "won": [], "lost": []}, "tenders": [], "contracts": []}
     roles: dict[int, list] = {}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, as_actor
-from accounts.visibility import sees_all, visible_owner_ids
+from accounts.visibility import actor_key, built_once, sees_all, visible_owner_ids
 from core.errors import NotFound
 
 from .models import Company
@@ -34,9 +34,13 @@ def company_filter(session: Session, actor: Actor | None, company_id=Company.id)
     actor = as_actor(actor)
     if sees_all(actor, "companies"):
         return None
-    owned = select(Company.id).where(Company.owner_id.in_(visible_owner_ids(session, actor)))
-    return or_(company_id.in_(owned), *(company_id.in_(ids) for sight in COMPANY_SIGHTS
-                                        for ids in sight(session, actor)))
+    sights = tuple(COMPANY_SIGHTS)
+
+    def build() -> ColumnElement[bool]:
+        owned = select(Company.id).where(Company.owner_id.in_(visible_owner_ids(session, actor)))
+        return or_(company_id.in_(owned), *(company_id.in_(ids) for sight in sights
+                                            for ids in sight(session, actor)))
+    return built_once(("company_filter", company_id, sights, actor_key(session, actor)), build)
 
 
 def only_visible(query, condition: ColumnElement[bool] | None):
@@ -48,5 +52,7 @@ def require_visible(session: Session, condition: ColumnElement[bool] | None, mod
     """Raise NotFound("no <what> <key>") unless the row of `model` with id `key` meets `condition`."""
     if condition is None:
         return
-    if session.scalar(select(model.id).where(model.id == key, condition)) is None:
+    statement = built_once(("require_visible", model, condition),
+                           lambda: select(model.id).where(model.id == bindparam("visible_key"), condition))
+    if session.scalar(statement, {"visible_key": key}) is None:
         raise NotFound(f"no {what} {key}")

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.permissions import Actor, as_actor
-from accounts.visibility import sees_all, visible_owner_ids
+from accounts.visibility import actor_key, built_once, sees_all, visible_owner_ids
 from core.errors import NotFound
 
 from .models import HumanTask, ProcessInstance, TaskGroup
@@ -29,7 +29,11 @@ def instance_filter(session: Session, actor: Actor | None, kind: str = "instance
     actor = as_actor(actor)
     if sees_all(actor, kind) or sees_all(actor, "instances"):
         return None
-    owners = visible_owner_ids(session, actor)
+    return built_once(("instance_filter", instance_id, actor_key(session, actor)),
+                      lambda: _instance_filter(actor, visible_owner_ids(session, actor), instance_id))
+
+
+def _instance_filter(actor: Actor, owners: frozenset[int], instance_id) -> ColumnElement[bool]:
     seen = (select(ProcessInstance.id)
             .where(or_(ProcessInstance.owner_id.in_(owners), ProcessInstance.started_by_id == actor.id)))
     return or_(instance_id.in_(seen), _works_on(actor, instance_id))

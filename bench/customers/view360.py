@@ -181,6 +181,7 @@ def run(urls: tuple[str, str], size: dict, label: str) -> dict:
     deep_ratio = figures[("large", "deep_page")]["p95_ms"] / figures[("small", "deep_page")]["p95_ms"]
     print(f"\n== {label}: {size['companies']:,} companies; the customer has "
           f"{size['events'] + size['orders'] + size['payments'] + size['returns'] + 1:,} timeline items")
+    print("   measured as the salesperson owning the customer: a member, so every visibility filter applies")
     print(f"   loaded with executemany: {small.load_seconds:.1f} s ({size['small_events']:,} events), "
           f"{large.load_seconds:.1f} s ({size['large_events']:,} events); "
           f"{ROUNDS} interleaved rounds of {per_round} requests per page and database")
