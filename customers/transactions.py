@@ -107,15 +107,7 @@ def record_order(session: Session, company_id: int, *, number: str, ordered_on: 
               "ordered_on": business_date(ordered_on, "ordered_on"),
               "amount": money(amount, positive=False), "currency": currency_code(currency),
               "status": order_status(status), "contact_id": _contact_of(session, company_id, contact_id)}
-    existing = session.scalar(select(Order).where(Order.number == values["number"]))
-    if existing is not None and _same_or_conflict(existing, values, "number"):
-        return existing, False
-    order = Order(source=source, **values)
-    session.add(order)
-    session.flush()
-    record(session, "order.recorded", actor=actor, object_type="order", object_id=order.id,
-           changes={name: [None, _json(value)] for name, value in values.items() if value is not None})
-    return order, True
+    return _store_once(session, Order, "number", values, source, "order.recorded", actor)
 
 
 def order_status(value: str) -> str:
@@ -159,17 +151,9 @@ def record_payment(session: Session, company_id: int, *, reference: str, paid_on
               "paid_on": business_date(paid_on, "paid_on"), "amount": money(amount, positive=True),
               "currency": currency_code(currency),
               "order_id": _order_id_of(session, company_id, order_number), "method": method}
-    existing = session.scalar(select(Payment).where(Payment.reference == values["reference"]))
-    if existing is not None and _same_or_conflict(existing, values, "reference"):
-        _with_order_numbers(session, [existing])
-        return existing, False
-    payment = Payment(source=source, **values)
-    session.add(payment)
-    session.flush()
+    payment, created = _store_once(session, Payment, "reference", values, source, f"{kind}.recorded", actor)
     _with_order_numbers(session, [payment])
-    record(session, f"{kind}.recorded", actor=actor, object_type="payment", object_id=payment.id,
-           changes={name: [None, _json(value)] for name, value in values.items() if value is not None})
-    return payment, True
+    return payment, created
 
 
 def record_return(session: Session, company_id: int, *, reference: str, returned_on: date, amount: int,
@@ -181,17 +165,29 @@ def record_return(session: Session, company_id: int, *, reference: str, returned
               "returned_on": business_date(returned_on, "returned_on"),
               "amount": money(amount, positive=False), "currency": currency_code(currency),
               "order_id": _order_id_of(session, company_id, order_number), "reason": reason}
-    existing = session.scalar(select(OrderReturn).where(OrderReturn.reference == values["reference"]))
-    if existing is not None and _same_or_conflict(existing, values, "reference"):
-        _with_order_numbers(session, [existing])
-        return existing, False
-    returned = OrderReturn(source=source, **values)
-    session.add(returned)
-    session.flush()
+    returned, created = _store_once(session, OrderReturn, "reference", values, source, "return.recorded", actor)
     _with_order_numbers(session, [returned])
-    record(session, "return.recorded", actor=actor, object_type="order_return", object_id=returned.id,
+    return returned, created
+
+
+OBJECT_TYPES = {Order: "order", Payment: "payment", OrderReturn: "order_return"}  # as the audit log names them
+
+
+def _store_once(session: Session, model, key: str, values: dict, source: str | None, action: str,
+                actor: Actor | None):
+    """Return (the stored row with values[key], False) if the same values are stored, else add it: (row, True).
+
+    The same key with other values is a Conflict (_same_or_conflict): the ERP resends, it does not overwrite.
+    """
+    existing = session.scalar(select(model).where(getattr(model, key) == values[key]))
+    if existing is not None and _same_or_conflict(existing, values, key):
+        return existing, False
+    row = model(source=source, **values)
+    session.add(row)
+    session.flush()
+    record(session, action, actor=actor, object_type=OBJECT_TYPES[model], object_id=row.id,
            changes={name: [None, _json(value)] for name, value in values.items() if value is not None})
-    return returned, True
+    return row, True
 
 
 def _json(value):
