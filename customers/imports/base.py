@@ -59,7 +59,9 @@ class Row:
         return field in self.columns
 
     def raw(self, field: str):
-        column = self.columns.get(field)
+        return self._cell(field, self.columns.get(field))
+
+    def _cell(self, field: str, column: Column | None):
         if column is None or column.index >= len(self.cells):
             return None
         value = self.cells[column.index]
@@ -75,9 +77,10 @@ class Row:
 
     def value(self, field: str, parse, *args, required: bool = False, **kwargs):
         """Return the field's cell parsed by `parse`, None when empty; a failure becomes the row's problem."""
-        if not required and field not in self.columns:
+        column = self.columns.get(field)
+        if column is None and not required:
             return None  # most fields of most files: no column for them
-        value = self.raw(field)
+        value = self._cell(field, column)
         if required:
             self.report.check("completeness", field, value is not None)
             if value is None:

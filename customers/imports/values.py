@@ -145,6 +145,37 @@ _PHONE_BLOCKS: set[tuple[str, int]] = set()
 MAX_PHONE_BLOCKS = 200_000
 
 
+def _chinese_descs():
+    """Return CN's number descriptions as phonenumbers' validation reads them: (lengths, compiled pattern)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+
+    def readable(desc):
+        if desc is None or not desc.national_number_pattern:
+            return None  # phonenumbers' _match_national_number: no pattern matches nothing
+        return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
+    types = (metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip, metadata.personal_number,
+             metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line, metadata.mobile)
+    return readable(metadata.general_desc), [d for d in map(readable, types) if d is not None]
+
+
+_CN_GENERAL, _CN_TYPES = _chinese_descs()
+
+
+def _matches(national: str, desc) -> bool:
+    lengths, pattern = desc
+    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+
+
+def _valid_chinese_number(national: str) -> bool:
+    """phonenumbers.is_valid_number of +86 `national`, without its per-call lookups.
+
+    A number is valid when it matches CN's general description and the description of
+    some number type (phonenumbers' _number_type_helper is not UNKNOWN); +86 is CN alone.
+    """
+    return _CN_GENERAL is not None and _matches(national, _CN_GENERAL) \
+        and any(_matches(national, desc) for desc in _CN_TYPES)
+
+
 def phone(value, field: str = "mobile") -> str:
     """Return a Chinese phone number in E.164 as customers.checks.mobile does, deciding once per block.
 
@@ -164,8 +195,7 @@ def phone(value, field: str = "mobile") -> str:
         return checked(text_value, checks.mobile, checks.DEFAULT_REGION, field)
     block = (national[:-4], len(national))
     if block not in _PHONE_BLOCKS:
-        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
-        if not phonenumbers.is_valid_number(number):
+        if not _valid_chinese_number(national):
             return checked(text_value, checks.mobile, checks.DEFAULT_REGION, field)  # raises, with the message
         if len(_PHONE_BLOCKS) < MAX_PHONE_BLOCKS:
             _PHONE_BLOCKS.add(block)
