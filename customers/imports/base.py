@@ -40,6 +40,13 @@ def among(session: Session, column, values):
     return column.in_(values)
 
 
+def as_dicts(result):
+    """Yield each row of `result` as a plain dict (what .mappings() and dict() make, without their cost per row)."""
+    keys = tuple(result.keys())
+    for row in result:
+        yield dict(zip(keys, row))
+
+
 def chunks(values: Iterable, size: int = CHUNK):
     values = list(values)
     for start in range(0, len(values), size):
@@ -81,13 +88,13 @@ class Row:
         if column is None and not required:
             return None  # most fields of most files: no column for them
         value = self._cell(field, column)
-        if required:
-            self.report.check("completeness", field, value is not None)
-            if value is None:
-                self.problem(field, "completeness", "is required", count=False)
-                return None
         if value is None:
+            if required:
+                self.report.check("completeness", field, False)
+                self.problem(field, "completeness", "is required", count=False)
             return None
+        if required:
+            self.report.passed["completeness", field] += 1
         try:
             parsed = parse(value, *args, **kwargs)
         except ValueProblem as problem:
@@ -104,11 +111,12 @@ class Row:
 
     def reject(self) -> bool:
         """Record the row's problems as rejections; tell whether there were any."""
+        if not self.problems:
+            return False
         for _, column, rule, reason in sorted(self.problems, key=lambda problem: problem[0]):
             self.report.reject(self.line, column, rule, reason)  # in the file's column order
-        if self.problems:
-            self.report.outcome("rejected")
-        return bool(self.problems)
+        self.report.outcome("rejected")
+        return True
 
 
 _CREDIT_CODE_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")

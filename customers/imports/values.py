@@ -145,35 +145,39 @@ _PHONE_BLOCKS: set[tuple[str, int]] = set()
 MAX_PHONE_BLOCKS = 200_000
 
 
-def _chinese_descs():
-    """Return CN's number descriptions as phonenumbers' validation reads them: (lengths, compiled pattern)."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+def _chinese_patterns() -> dict[int, re.Pattern | None]:
+    """Return, per length of a national number, one pattern that is phonenumbers' validation of +86 numbers.
 
-    def readable(desc):
-        if desc is None or not desc.national_number_pattern:
-            return None  # phonenumbers' _match_national_number: no pattern matches nothing
-        return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
+    phonenumbers calls a number valid when it matches CN's general description and the
+    description of some number type (its _number_type_helper is not UNKNOWN); a
+    description matches when it allows the number's length (or lists none) and its
+    pattern matches the whole number, and one without a pattern matches nothing. +86 is
+    CN alone. Here that is one regular expression per length: the general pattern as a
+    lookahead, then the types' patterns as alternatives.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
     types = (metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip, metadata.personal_number,
              metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line, metadata.mobile)
-    return readable(metadata.general_desc), [d for d in map(readable, types) if d is not None]
+    general = metadata.general_desc
+
+    def allows(desc, length: int) -> bool:
+        return desc is not None and bool(desc.national_number_pattern) \
+            and (not desc.possible_length or length in desc.possible_length)
+    patterns = {}
+    for length in range(1, 18):
+        alternatives = [f"(?:{desc.national_number_pattern})" for desc in types if allows(desc, length)]
+        patterns[length] = re.compile(f"(?=(?:{general.national_number_pattern})\\Z)(?:{'|'.join(alternatives)})") \
+            if alternatives and allows(general, length) else None
+    return patterns
 
 
-_CN_GENERAL, _CN_TYPES = _chinese_descs()
-
-
-def _matches(national: str, desc) -> bool:
-    lengths, pattern = desc
-    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+_CN_PATTERNS = _chinese_patterns()
 
 
 def _valid_chinese_number(national: str) -> bool:
-    """phonenumbers.is_valid_number of +86 `national`, without its per-call lookups.
-
-    A number is valid when it matches CN's general description and the description of
-    some number type (phonenumbers' _number_type_helper is not UNKNOWN); +86 is CN alone.
-    """
-    return _CN_GENERAL is not None and _matches(national, _CN_GENERAL) \
-        and any(_matches(national, desc) for desc in _CN_TYPES)
+    """phonenumbers.is_valid_number of +86 `national` (digits, no leading 0), without its per-call lookups."""
+    pattern = _CN_PATTERNS.get(len(national))
+    return pattern is not None and pattern.fullmatch(national) is not None
 
 
 def phone(value, field: str = "mobile") -> str:
