@@ -10,8 +10,10 @@ real run would have.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -61,9 +63,43 @@ def submit(session: Session, kind: str, filename: str, content: bytes, *, mappin
     return job
 
 
+_GC_LOCK = threading.Lock()
+_GC_STATE = {"imports": 0, "was_enabled": False}  # imports running now, in any thread
+
+
+class _CollectorPaused:
+    """Pause Python's cyclic garbage collector while an import runs, as bulk loaders do.
+
+    An import holds hundreds of thousands of small dicts and tuples (the rows of a batch,
+    the companies looked up, the keys seen), and allocates many more: the collector would
+    walk the ones held again and again, a third of a re-import's time at 50,000 companies.
+    An import makes little cyclic garbage; what there is is collected once the last
+    import running lets the collector go again. Reference counting frees the rest meanwhile.
+    """
+
+    def __enter__(self):
+        with _GC_LOCK:
+            if _GC_STATE["imports"] == 0:
+                _GC_STATE["was_enabled"] = gc.isenabled()
+                gc.disable()
+            _GC_STATE["imports"] += 1
+
+    def __exit__(self, *exc):
+        with _GC_LOCK:
+            _GC_STATE["imports"] -= 1
+            if _GC_STATE["imports"] == 0 and _GC_STATE["was_enabled"]:
+                gc.enable()
+
+
 def import_rows(session: Session, job: ImportJob, content: bytes, *, actor: Actor | None,
                 limits: reading.Limits = reading.DEFAULT_LIMITS, progress: Progress | None = None) -> Report:
     """Import every row of `content` as `job` says, in the session's transaction; return the report."""
+    with _CollectorPaused():
+        return _import_rows(session, job, content, actor=actor, limits=limits, progress=progress)
+
+
+def _import_rows(session: Session, job: ImportJob, content: bytes, *, actor: Actor | None,
+                 limits: reading.Limits, progress: Progress | None) -> Report:
     sheet = reading.open_sheet(job.filename, content, limits)
     columns = cols.resolve(job.kind, sheet.header, job.mapping)
     parse, handler_class = HANDLERS[job.kind]
