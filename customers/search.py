@@ -15,7 +15,8 @@ MAX_INITIALS = 255
 MAX_REMEMBERED_WORDS = 200_000
 
 
-_PINYIN = Pinyin(UltimateConverter())
+_CONVERTER = UltimateConverter()  # what pypinyin's lazy_pinyin converts with
+_PINYIN = Pinyin(_CONVERTER)
 
 
 def _word_letters(word: str) -> str:
@@ -30,8 +31,7 @@ def _word_letters(word: str) -> str:
     if found is None:
         letters = []
         # What lazy_pinyin(style=FIRST_LETTER, errors="default") gives for this word.
-        for part in chain.from_iterable(_PINYIN._converter.convert(word, Style.FIRST_LETTER, False, "default",
-                                                                   strict=True)):
+        for part in chain.from_iterable(_CONVERTER.convert(word, Style.FIRST_LETTER, False, "default", strict=True)):
             if part.isascii() and part.isalnum():
                 letters.append(part[0])  # a Chinese character's letter, or one Latin word: nothing to split
             else:
