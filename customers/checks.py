@@ -33,10 +33,25 @@ def invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", [{"message": message, "field": field}])
 
 
+# GB 32100-2015: 31 characters (no I, O, S, V, Z), weights 3^i mod 31 over the first 17 characters.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_VALUE = {c: n for n, c in enumerate(_CREDIT_ALPHABET)}
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# The shape stdnum's uscc.validate accepts (eight digits, then ten of the alphabet), already compact.
+_COMPACT_CREDIT_CODE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
+def _credit_check_character(code: str) -> str:
+    total = sum(_CREDIT_VALUE[c] * w for c, w in zip(code, _CREDIT_WEIGHTS))
+    return _CREDIT_ALPHABET[-total % 31]
+
+
 def credit_code(value: str | None) -> str | None:
     """Return a 统一社会信用代码 in its compact upper-case form; refuse a wrong length or check character."""
     if value is None or not value.strip():
         return None
+    if _COMPACT_CREDIT_CODE.fullmatch(value) and _credit_check_character(value) == value[17]:
+        return value  # already compact and right: what stdnum returns, without its cleaning (most imported codes)
     try:
         return uscc.validate(value)
     except NumberError as error:
@@ -80,13 +95,24 @@ def size_band(value: str | None) -> str | None:
     return value
 
 
+# http(s)://host.name[/path...]: a dotted host of letters, digits and hyphens, then printable ASCII without
+# spaces; urlsplit reads such a URL as that scheme and host, so the full check would accept it.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/?#][!-~]*)?")
+
+
 def website(value: str | None) -> str | None:
     """Return an http(s) URL with a host name."""
     if value is None or not value.strip():
         return None
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname \
+    if _PLAIN_URL.fullmatch(value):
+        return value  # what the check below accepts, without urlsplit (most imported websites)
+    try:
+        parts = urlsplit(value)
+        scheme, hostname = parts.scheme, parts.hostname
+    except ValueError:  # "https://[oops": an unclosed IPv6 bracket, refused like any other non-URL
+        scheme = hostname = None
+    if scheme not in ("http", "https") or not hostname or "." not in hostname \
             or any(c.isspace() for c in value):
         raise invalid("website", "not an http(s) URL such as https://www.example.cn")
     return value

@@ -10,6 +10,7 @@ companies in bench/customers/company_list.py, well inside a page's budget.
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 from pypinyin import Style
 from pypinyin.converter import UltimateConverter
@@ -31,38 +32,41 @@ EXACT_FILTERS = ("parent_id", "province", "city", "industry_section", "size_band
 MAX_REMEMBERED_WORDS = 200_000
 
 
-class _RememberingConverter(UltimateConverter):
-    """The converter pypinyin's lazy_pinyin uses, remembering each segmented word's result.
+_CONVERTER = UltimateConverter()  # what pypinyin's lazy_pinyin converts with
+_PINYIN = Pinyin(_CONVERTER)
 
-    pypinyin cuts a name into words first and converts each word on its own, so a
-    word gives the same pinyin wherever it stands; company names repeat their
-    words (深圳, 科技, 有限公司), and an import of 100,000 names spends most of
-    its pinyin time converting them again.
+
+def _word_letters(word: str) -> str:
+    """Return the initials of one word as pypinyin segments it, before lower-casing; remembered.
+
+    pypinyin cuts a name into words (its phrase dictionary decides 银行 yh, 重庆 cq)
+    and converts each word on its own, so a word gives the same letters wherever it
+    stands; company names repeat their words (深圳, 科技, 有限公司), and an import of
+    100,000 names would otherwise spend most of its pinyin time converting them again.
     """
+    found = _REMEMBERED.get(word)
+    if found is None:
+        letters = []
+        # What lazy_pinyin(style=FIRST_LETTER, errors="default") gives for this word.
+        for part in chain.from_iterable(_CONVERTER.convert(word, Style.FIRST_LETTER, False, "default", strict=True)):
+            if part.isascii() and part.isalnum():
+                letters.append(part[0])  # a Chinese character's letter, or one Latin word: nothing to split
+            else:
+                # A run of non-Chinese text comes back whole ("Acme Co., Ltd. "): take each of its words.
+                letters.extend(piece[0] for piece in _NOT_WORD.split(part) if piece)
+        found = "".join(letters)
+        if len(_REMEMBERED) < MAX_REMEMBERED_WORDS:
+            _REMEMBERED[word] = found
+    return found
 
-    def __init__(self):
-        super().__init__()
-        self._remembered: dict = {}
 
-    def convert(self, words, style, heteronym, errors, strict, **kwargs):
-        key = (words, style, heteronym, errors, strict)
-        found = self._remembered.get(key)
-        if found is None:
-            found = super().convert(words, style, heteronym, errors, strict, **kwargs)
-            if len(self._remembered) < MAX_REMEMBERED_WORDS:
-                self._remembered[key] = found
-        return [list(readings) for readings in found]  # the caller's to keep
-
-
-_PINYIN = Pinyin(_RememberingConverter())
+_REMEMBERED: dict[str, str] = {}
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def initials(name: str) -> str:
     """Return the lower-case pinyin initials of `name`; Latin words give their first letter, digits stay."""
-    # A run of non-Chinese text comes back whole ("Acme Co., Ltd. "): take each of its words.
-    words = (word for part in _PINYIN.lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
-             for word in re.split(r"[\W_]+", part) if word)
-    return "".join(word[0] for word in words).lower()[:MAX_INITIALS]
+    return "".join(_word_letters(word) for word in _PINYIN.seg(name)).lower()[:MAX_INITIALS]
 
 
 def matching(session: Session, text: str) -> ColumnElement[bool]:

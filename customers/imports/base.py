@@ -40,6 +40,13 @@ def among(session: Session, column, values):
     return column.in_(values)
 
 
+def as_dicts(result):
+    """Yield each row of `result` as a plain dict (what .mappings() and dict() make, without their cost per row)."""
+    keys = tuple(result.keys())
+    for row in result:
+        yield dict(zip(keys, row))
+
+
 def chunks(values: Iterable, size: int = CHUNK):
     values = list(values)
     for start in range(0, len(values), size):
@@ -59,7 +66,9 @@ class Row:
         return field in self.columns
 
     def raw(self, field: str):
-        column = self.columns.get(field)
+        return self._cell(field, self.columns.get(field))
+
+    def _cell(self, field: str, column: Column | None):
         if column is None or column.index >= len(self.cells):
             return None
         value = self.cells[column.index]
@@ -75,16 +84,17 @@ class Row:
 
     def value(self, field: str, parse, *args, required: bool = False, **kwargs):
         """Return the field's cell parsed by `parse`, None when empty; a failure becomes the row's problem."""
-        if not required and field not in self.columns:
+        column = self.columns.get(field)
+        if column is None and not required:
             return None  # most fields of most files: no column for them
-        value = self.raw(field)
-        if required:
-            self.report.check("completeness", field, value is not None)
-            if value is None:
-                self.problem(field, "completeness", "is required", count=False)
-                return None
+        value = self._cell(field, column)
         if value is None:
+            if required:
+                self.report.check("completeness", field, False)
+                self.problem(field, "completeness", "is required", count=False)
             return None
+        if required:
+            self.report.passed["completeness", field] += 1
         try:
             parsed = parse(value, *args, **kwargs)
         except ValueProblem as problem:
@@ -101,11 +111,12 @@ class Row:
 
     def reject(self) -> bool:
         """Record the row's problems as rejections; tell whether there were any."""
+        if not self.problems:
+            return False
         for _, column, rule, reason in sorted(self.problems, key=lambda problem: problem[0]):
             self.report.reject(self.line, column, rule, reason)  # in the file's column order
-        if self.problems:
-            self.report.outcome("rejected")
-        return bool(self.problems)
+        self.report.outcome("rejected")
+        return True
 
 
 _CREDIT_CODE_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from .. import checks, search
 from ..models import SIZE_BANDS
 from . import values as v
-from .base import COMPANIES, COMPANY_COLUMNS, ERP, KEYS, Companies, Row, among, chunks, new_company
+from .base import COMPANIES, COMPANY_COLUMNS, ERP, KEYS, Companies, Row, among, as_dicts, chunks, new_company
 
 SIZE_WORDS = {"微型": "micro", "小型": "small", "中型": "medium", "大型": "large"}
 MAX_DEPTH = 50
@@ -143,8 +143,8 @@ class CompanyImport:
                 else:
                     wanted.add(value)
             for part in chunks(wanted):
-                for stored in self.session.execute(base.where(among(self.session, column, part))).mappings():
-                    found[field, stored[field]] = dict(stored)
+                for stored in as_dicts(self.session.execute(base.where(among(self.session, column, part)))):
+                    found[field, stored[field]] = stored
         return found
 
     def _match(self, row: Row, values: dict, stored: dict):

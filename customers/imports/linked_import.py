@@ -15,7 +15,7 @@ from .. import checks
 from ..models import (CHANNELS, COMPANY_LINK_KINDS, FULL_SHARE_PPM, ORDER_STATUSES, PAYMENT_KINDS,
                       BehaviourEvent, CompanyLink, Contact, Order, Payment)
 from . import values as v
-from .base import Row, among, chunks
+from .base import Row, among, as_dicts, chunks
 
 CONTACTS, LINKS, ORDERS, PAYMENTS, EVENTS = (m.__table__ for m in (Contact, CompanyLink, Order, Payment,
                                                                   BehaviourEvent))
@@ -124,15 +124,22 @@ class ContactImport(LinkedImport):
         found = {}
         columns = [CONTACTS.c.id, CONTACTS.c.company_id, *(CONTACTS.c[c] for c in self.compared)]
         for part in chunks(ids):
-            for contact in self.session.execute(select(*columns).where(among(self.session, CONTACTS.c.company_id, part))).mappings():
+            for contact in as_dicts(self.session.execute(
+                    select(*columns).where(among(self.session, CONTACTS.c.company_id, part)))):
                 for field in ("email", "mobile", "name"):
                     if contact[field]:
-                        found.setdefault((contact["company_id"], field, contact[field]), dict(contact))
+                        found.setdefault((contact["company_id"], field, contact[field]), contact)
         return found
 
     def match(self, record, stored):
-        return next((stored[key] for field in ("email", "mobile", "name") if record.get(field)
-                     and (key := (record["company_id"], field, record[field])) in stored), None)
+        if not stored:
+            return None  # a company's first contacts
+        for field in ("email", "mobile", "name"):
+            if record.get(field):
+                found = stored.get((record["company_id"], field, record[field]))
+                if found is not None:
+                    return found
+        return None
 
 
 class OrderImport(LinkedImport):
@@ -338,7 +345,7 @@ def _current(link, today) -> bool:
 def _by_key(session, table, column, keys, compared) -> dict:
     found = {}
     for part in chunks(set(keys)):
-        for stored in session.execute(select(table.c.id, column, *(table.c[c] for c in compared))
-                                      .where(among(session, column, part))).mappings():
-            found[stored[column.name]] = dict(stored)
+        for stored in as_dicts(session.execute(select(table.c.id, column, *(table.c[c] for c in compared))
+                                               .where(among(session, column, part)))):
+            found[stored[column.name]] = stored
     return found
