@@ -16,6 +16,9 @@ from stdnum.cn import uscc
 
 from tests.conftest import PROCESSES
 
+# A browser walks the whole app (`pytest -m "not slow"` leaves it out while developing).
+pytestmark = pytest.mark.slow
+
 SCRIPT = "<script>alert(1)</script>"
 EVENTS = 60
 

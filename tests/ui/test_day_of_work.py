@@ -14,10 +14,15 @@ tests/screenshots/, and no screen may scroll sideways on the phone.
 """
 from __future__ import annotations
 
+import pytest
+
 import re
 from datetime import date, timedelta
 
 from tests.conftest import PROCESSES
+
+# A browser walks the whole app (`pytest -m "not slow"` leaves it out while developing).
+pytestmark = pytest.mark.slow
 
 BROKEN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">

@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES, Api, deploy, make_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +80,7 @@ def serve(database_url, port, tmp_path):
     raise AssertionError("the server did not start")
 
 
+@pytest.mark.slow  # kills worker processes; `make test` runs it, `pytest -m "not slow"` leaves it out
 def test_a_kill_9_loses_no_completed_step_and_leaves_nothing_half_done(live_app, database_url,
                                                                          tmp_path):
     token = make_token(live_app, "admin", (), "admin")

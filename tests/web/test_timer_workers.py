@@ -43,6 +43,7 @@ def count(session, query):
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.slow  # kills worker processes; `make test` runs it, `pytest -m "not slow"` leaves it out
 def test_every_timer_fires_exactly_once_across_workers_and_a_kill_9(postgres_app, backend):
     factory = postgres_app.extensions["session_factory"]
     due = (utcnow() + timedelta(seconds=8)).isoformat()
