@@ -10,7 +10,7 @@ For each backend, in one run:
   before and once after the import; the faster of the two is the baseline.
 Then the same files imported again (every row unchanged), for the idempotent path.
 
-Run: .venv/bin/python -m bench.customers.imports [--quick] [--backend sqlite|postgresql]
+Run: .venv/bin/python -m bench.customers.imports [--quick | --companies N] [--backend sqlite|postgresql]
 """
 from __future__ import annotations
 
@@ -159,9 +159,10 @@ def bench(kind: str, company_rows, contact_rows, directory: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 companies and 3,000 contacts")
+    parser.add_argument("--companies", type=int, help="how many companies (3 contacts each); 100,000 unless told")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append")
     args = parser.parse_args()
-    companies = 1_000 if args.quick else 100_000
+    companies = args.companies or (1_000 if args.quick else 100_000)
     company_rows, contact_rows = generate(companies, 3)
     print(f"{companies:,} companies and {len(contact_rows) - 1:,} contacts, CSV in UTF-8")
     with tempfile.TemporaryDirectory() as directory:

@@ -87,7 +87,13 @@ class Row:
         column = self.columns.get(field)
         if column is None and not required:
             return None  # most fields of most files: no column for them
-        value = self._cell(field, column)
+        # _cell inlined for the common case (a plain text cell within the limit): it runs for every cell.
+        if column is not None and column.index < len(self.cells) and isinstance(
+                value := self.cells[column.index], str) and (value := value.strip())[:1] != "'" \
+                and len(value) <= self.max_chars:
+            value = value or None
+        else:
+            value = self._cell(field, column)
         if value is None:
             if required:
                 self.report.check("completeness", field, False)

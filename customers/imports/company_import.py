@@ -129,6 +129,10 @@ class CompanyImport:
         columns = [COMPANIES.c.id, *(COMPANIES.c[c] for c in COMPANY_COLUMNS), COMPANIES.c.name_initials,
                    KEYS.c.key.label("erp_code")]
         base = select(*columns).outerjoin(KEYS, (KEYS.c.company_id == COMPANIES.c.id) & (KEYS.c.system == ERP))
+        # By ERP code, from the keys to their companies: through the outer join SQLite would scan every
+        # company for each query (the cost of a batch growing with the table), not use the (system, key) index.
+        by_key = select(*columns).select_from(KEYS.join(COMPANIES, KEYS.c.company_id == COMPANIES.c.id)) \
+            .where(KEYS.c.system == ERP)
         for position, (field, column) in enumerate((("credit_code", COMPANIES.c.credit_code),
                                                     ("erp_code", KEYS.c.key), ("name", COMPANIES.c.name))):
             wanted = set()
@@ -143,7 +147,8 @@ class CompanyImport:
                 else:
                     wanted.add(value)
             for part in chunks(wanted):
-                for stored in as_dicts(self.session.execute(base.where(among(self.session, column, part)))):
+                query = by_key if field == "erp_code" else base
+                for stored in as_dicts(self.session.execute(query.where(among(self.session, column, part)))):
                     found[field, stored[field]] = stored
         return found
 
