@@ -11,8 +11,9 @@ from core.audit import record
 from core.errors import NotFound
 
 from . import visibility
+from .link_periods import holds, valid_on
 from .links import (_check_no_duplicate, _check_period, _json, _link_changes, _require_both, _visible_contact,
-                    invalid, valid_on)
+                    invalid)
 from .models import CONTACT_LINK_KINDS, Contact, ContactLink
 
 MAX_CHAIN = 100  # longer than any org chart; stops a walk over corrupted data
@@ -132,8 +133,5 @@ def list_contact_links(session: Session, contact_id: int, *, actor: Actor | None
 
     return [{"id": link.id, "kind": link.kind, "from": end(link.from_contact_id), "to": end(link.to_contact_id),
              "valid_from": link.valid_from, "valid_to": link.valid_to, "source": link.source,
-             "is_current": _holds(link, today)} for link in links]
+             "is_current": holds(link, today)} for link in links]
 
-
-def _holds(link, on: date) -> bool:
-    return (link.valid_from is None or link.valid_from <= on) and (link.valid_to is None or link.valid_to > on)

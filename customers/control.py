@@ -36,7 +36,7 @@ from accounts.visibility import built_once
 from core.errors import Conflict, NotFound
 
 from . import visibility
-from .links import PPM_PER_PERCENT, valid_on
+from .link_periods import PPM_PER_PERCENT, valid_on
 from .models import FULL_SHARE_PPM, Company, CompanyLink
 
 METHOD = ("integrated ownership: effective share = sum over all walks from the holder of the product of the "

@@ -21,9 +21,10 @@ from core.db import is_postgresql
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from . import visibility
+from .control import closed_rings
+from .link_periods import PPM_PER_PERCENT, holds
 from .models import COMPANY_LINK_KINDS, FULL_SHARE_PPM, Company, CompanyLink, Contact
 
-PPM_PER_PERCENT = 10_000
 SYMMETRIC_KINDS = ("partner", "competitor")  # A partners B is B partners A: one link per pair
 CHANGEABLE = ("percent", "valid_from", "valid_to", "source")
 
@@ -31,12 +32,6 @@ CHANGEABLE = ("percent", "valid_from", "valid_to", "source")
 def invalid(field: str, message: str) -> InvalidInput:
     """Return the InvalidInput naming `field`."""
     return InvalidInput(f"{field}: {message}", [{"field": field, "message": message}])
-
-
-def valid_on(model, on: date):
-    """Return the condition "`model`'s link holds on `on`" (valid_from inclusive, valid_to exclusive)."""
-    return and_(or_(model.valid_from.is_(None), model.valid_from <= on),
-                or_(model.valid_to.is_(None), model.valid_to > on))
 
 
 def percent_to_ppm(percent) -> int:
@@ -118,7 +113,6 @@ def _check_total(session: Session, to_company_id: int, ppm: int, valid_from, val
 
 def _check_no_closed_ring(session: Session, to_company_id: int, on: date) -> None:
     """Refuse a holding that leaves companies wholly held by each other: their ownership would have no end."""
-    from .control import closed_rings  # control reads links; links must not import it at load time
 
     for ring in closed_rings(session, to_company_id, on):
         raise invalid("percent", "companies " + ", ".join(map(str, sorted(ring))) +
@@ -270,7 +264,6 @@ def delete_company_link(session: Session, link_id: int, *, actor: Actor | None =
 def list_company_links(session: Session, company_id: int, *, actor: Actor | None = None) -> list[dict]:
     """Return every link of a company the caller sees, any period; the other end's name hidden if not seen."""
     from .companies import get_company
-    from .contact_links import _holds
 
     get_company(session, company_id, actor=actor)
     links = list(session.scalars(select(CompanyLink).where(
@@ -287,4 +280,4 @@ def list_company_links(session: Session, company_id: int, *, actor: Actor | None
 
     return [{"id": link.id, "kind": link.kind, "from": end(link.from_company_id), "to": end(link.to_company_id),
              "percent": ppm_to_percent(link.share_ppm), "valid_from": link.valid_from, "valid_to": link.valid_to,
-             "source": link.source, "is_current": _holds(link, today)} for link in links]
+             "source": link.source, "is_current": holds(link, today)} for link in links]

@@ -19,8 +19,9 @@ from . import visibility
 from .contact_links import (add_contact_link, change_contact_link, delete_contact_link,
                             end_contact_link, list_contact_links)
 from .control import METHOD, accept_group_suggestion, control
+from .link_periods import valid_on
 from .links import (add_company_link, change_company_link, delete_company_link, end_company_link,
-                    invalid, list_company_links, ppm_to_percent, valid_on)
+                    invalid, list_company_links, ppm_to_percent)
 from .models import COMPANY_LINK_KINDS, CONTACT_LINK_KINDS, Company, CompanyLink, Contact, ContactLink
 
 __all__ = ["KINDS", "MAX_DEPTH", "MAX_NODES", "METHOD", "accept_group_suggestion", "add_company_link",

@@ -8,6 +8,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 
+from customers.imports import KINDS as IMPORT_KINDS
+
 from . import audit_schemas, contract_schemas, crm_schemas, schemas, token_schemas
 from .customers import duplicate_schemas, network_schemas
 from .customers import imports as customer_imports, schemas as customer_schemas
@@ -177,7 +179,7 @@ def build_spec() -> dict:
     _add_crm(spec)
     _add_tokens(spec)
     _add_audit(spec)
-    customer_imports.add_to_spec(spec)
+    _add_imports(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     _numeric_bounds(document)
@@ -225,6 +227,35 @@ def _add_crm(spec: APISpec) -> None:
         paths.setdefault(path, {})[method] = _op(summary, responses, body=content, params=params)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
+
+
+def _add_imports(spec: APISpec) -> None:
+    """Add the import and export routes: multipart in, a job or a file out (web.customers.imports)."""
+    spec.components.schema("ImportJob", schema=customer_imports.ImportJobSchema)
+    spec.components.schema("ImportRejection", schema=customer_imports.RejectionSchema)
+    form = {"type": "object", "required": ["kind", "file"], "properties": {
+        "kind": {"type": "string", "enum": list(IMPORT_KINDS)},
+        "file": {"type": "string", "format": "binary"},
+        "mapping": {"type": "string", "description": 'JSON {"file header": "field"}'},
+        "dry_run": {"type": "boolean"}}}
+    job = {"description": "the job with its counts, report and first 100 rejections",
+           "content": {"application/json": {"schema": "ImportJob"}}}
+    csv_file = {"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}
+    spec.path(path="/api/imports", operations={"post": {
+        "summary": "Import a CSV or XLSX file in the background (companies.import)", "responses": {
+            "202": job, **ERRORS}, "requestBody": {"required": True, "content": {"multipart/form-data": {
+                "schema": form}}}}})
+    spec.path(path="/api/imports/{id}", operations={"get": {
+        "summary": "An import job: status, progress, counts, data-quality report", "parameters": [
+            _path_param("id", "integer")], "responses": {"200": job, **ERRORS}}})
+    spec.path(path="/api/imports/{id}/rejections.csv", operations={"get": {
+        "summary": "Every rejection of an import job", "parameters": [_path_param("id", "integer")],
+        "responses": {"200": csv_file, **ERRORS}}})
+    for what in ("companies", "contacts"):
+        spec.path(path=f"/api/exports/{what}", operations={"get": {
+            "summary": f"The {what} the caller sees, as the import reads them (companies.export)",
+            "parameters": [_query("format", "csv (default) or xlsx")],
+            "responses": {"200": {**csv_file, "description": "CSV or XLSX"}, **ERRORS}}})
 
 
 TOKEN_PATHS = {

@@ -187,34 +187,3 @@ def start_import_runner(app: Flask) -> imports.Runner:
     threading.Thread(target=poll, name="imports-poll", daemon=True).start()
     runner.stop_polling = stop.set
     return runner
-
-
-def add_to_spec(spec) -> None:
-    """Add the import and export routes and their schemas to the OpenAPI document (web.openapi)."""
-    from ..openapi import ERRORS, _path_param, _query
-
-    spec.components.schema("ImportJob", schema=ImportJobSchema)
-    spec.components.schema("ImportRejection", schema=RejectionSchema)
-    form = {"type": "object", "required": ["kind", "file"], "properties": {
-        "kind": {"type": "string", "enum": list(imports.KINDS)},
-        "file": {"type": "string", "format": "binary"},
-        "mapping": {"type": "string", "description": 'JSON {"file header": "field"}'},
-        "dry_run": {"type": "boolean"}}}
-    job = {"description": "the job with its counts, report and first 100 rejections",
-           "content": {"application/json": {"schema": "ImportJob"}}}
-    csv_file = {"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}
-    spec.path(path="/api/imports", operations={"post": {
-        "summary": "Import a CSV or XLSX file in the background (companies.import)", "responses": {
-            "202": job, **ERRORS}, "requestBody": {"required": True, "content": {"multipart/form-data": {
-                "schema": form}}}}})
-    spec.path(path="/api/imports/{id}", operations={"get": {
-        "summary": "An import job: status, progress, counts, data-quality report", "parameters": [
-            _path_param("id", "integer")], "responses": {"200": job, **ERRORS}}})
-    spec.path(path="/api/imports/{id}/rejections.csv", operations={"get": {
-        "summary": "Every rejection of an import job", "parameters": [_path_param("id", "integer")],
-        "responses": {"200": csv_file, **ERRORS}}})
-    for what in ("companies", "contacts"):
-        spec.path(path=f"/api/exports/{what}", operations={"get": {
-            "summary": f"The {what} the caller sees, as the import reads them (companies.export)",
-            "parameters": [_query("format", "csv (default) or xlsx")],
-            "responses": {"200": {**csv_file, "description": "CSV or XLSX"}, **ERRORS}}})

@@ -14,8 +14,8 @@ from customers.models import COMPANY_LINK_KINDS, CONTACT_LINK_KINDS
 from ..customers.network_schemas import NetworkQuerySchema
 from ..db import get_session
 from ..i18n import gettext as _
-from .customers import bp
 from . import login_required, page_actor
+from .customer_blueprint import bp
 
 network_query = NetworkQuerySchema()
 

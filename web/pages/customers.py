@@ -1,14 +1,14 @@
 """The customer pages: the company list, a company's 360° view and a contact's page.
 
-Their own blueprint `bp` ("customer_pages"), so their permission table sits beside
-them. The pages render on the server from the customers services, as every page
+Their own blueprint `bp` ("customer_pages", in customer_blueprint.py with its
+permission table); the 360 page's routes are in company_360.py. The pages render on the server from the customers services, as every page
 does: a page session is not an API token (web.auth.current_actor wants a bearer
 token on /api), so the network graph's script reads the same JSON as
 GET /api/companies/{id}/network from a page route of this blueprint instead.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from marshmallow import EXCLUDE
 
 from crm import committees
@@ -16,19 +16,13 @@ from customers import companies, industries
 from customers.contact_view import contact_view
 from customers.models import SIZE_BANDS
 
-from ..auth import declare_permissions, page_user
+from ..auth import page_user
 from ..customers.schemas import CompanyListQuerySchema
 from ..db import get_session
+from . import company_360  # noqa: F401  (its routes join the blueprint)
 from . import login_required, page_actor
+from .customer_blueprint import bp
 
-bp = Blueprint("customer_pages", __name__)
-declare_permissions(bp, {
-    "company_list": "companies.read",
-    "company": "companies.read",
-    "company_network": "companies.read",
-    "accept_group_suggestion": "companies.write",
-    "contact": "companies.read",
-})
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "US$", "EUR": "€", "HKD": "HK$", "JPY": "JP¥"}
 WHOLE_UNITS = {"JPY", "KRW", "VND", "IDR"}  # currencies without a minor unit
@@ -72,5 +66,3 @@ def customers_menu():
     shown = not request.path.startswith("/api") and page_user() is not None
     return {"may_read_companies": shown and page_actor().can("companies.read")}
 
-
-from . import company_360  # noqa: E402,F401  (its routes join this blueprint)
