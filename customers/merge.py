@@ -132,21 +132,40 @@ def merge_companies(session: Session, survivor_id: int, loser_id: int, actor) ->
         session.execute(update(Company.__table__).where(Company.id == survivor_id)
                         .values(parent_id=snapshot["parent_id"]))
     _keep_name_as_alias(session, survivor_id, loser_id, snapshot["name"])
-    moved = move_references(session, "companies", survivor_id, loser_id)
-    session.execute(delete(Company.__table__).where(Company.id == loser_id))
-    session.execute(update(MergedRecord).where(MergedRecord.kind == "company", MergedRecord.survivor_id == loser_id)
-                    .values(survivor_id=survivor_id))
-    session.expire_all()
+    moved = _retire(session, "company", Company, survivor_id, loser_id)
     filled = _fill_company(session, survivor, snapshot)
-    session.add(MergedRecord(kind="company", loser_id=loser_id, survivor_id=survivor_id, snapshot=snapshot,
-                             merged_by=getattr(actor, "id", None)))
-    duplicates.forget(session, "companies", loser_id)
-    session.flush()
-    audit.record(session, "company.merged", actor=actor, object_type="company", object_id=survivor_id,
-                 changes={name: [None, value] for name, value in filled.items()},
-                 detail={"loser_id": loser_id, "loser_name": snapshot["name"], "moved": moved})
+    _record_merge(session, "company", survivor_id, snapshot, filled, moved, actor)
     session.expire(survivor)
     return survivor
+
+
+CANDIDATE_KINDS = {"company": "companies", "contact": "contacts"}  # duplicates' names of the two kinds
+
+
+def _retire(session: Session, kind: str, model, survivor_id: int, loser_id: int) -> dict:
+    """Move every reference to the loser onto the survivor, delete the loser; return the moved counts.
+
+    Earlier merges into the loser now answer with the survivor.
+    """
+    moved = move_references(session, model.__tablename__, survivor_id, loser_id)
+    session.execute(delete(model.__table__).where(model.id == loser_id))
+    session.execute(update(MergedRecord).where(MergedRecord.kind == kind, MergedRecord.survivor_id == loser_id)
+                    .values(survivor_id=survivor_id))
+    session.expire_all()
+    return moved
+
+
+def _record_merge(session: Session, kind: str, survivor_id: int, snapshot: dict, filled: dict, moved: dict,
+                  actor) -> None:
+    """Keep the loser's snapshot, drop its duplicate candidates and write `<kind>.merged` in the audit log."""
+    loser_id = snapshot["id"]
+    session.add(MergedRecord(kind=kind, loser_id=loser_id, survivor_id=survivor_id, snapshot=snapshot,
+                             merged_by=getattr(actor, "id", None)))
+    duplicates.forget(session, CANDIDATE_KINDS[kind], loser_id)
+    session.flush()
+    audit.record(session, f"{kind}.merged", actor=actor, object_type=kind, object_id=survivor_id,
+                 changes={name: [None, value] for name, value in filled.items()},
+                 detail={"loser_id": loser_id, "loser_name": snapshot["name"], "moved": moved})
 
 
 def _keep_name_as_alias(session: Session, survivor_id: int, loser_id: int, loser_name: str) -> None:
@@ -191,22 +210,12 @@ def merge_contacts(session: Session, survivor_id: int, loser_id: int, actor) -> 
                 **_snapshot(loser, CONTACT_FIELDS)}
     session.flush()
     session.expunge(loser)
-    moved = move_references(session, "contacts", survivor_id, loser_id)
-    session.execute(delete(Contact.__table__).where(Contact.id == loser_id))
-    session.execute(update(MergedRecord).where(MergedRecord.kind == "contact", MergedRecord.survivor_id == loser_id)
-                    .values(survivor_id=survivor_id))
-    session.expire_all()
+    moved = _retire(session, "contact", Contact, survivor_id, loser_id)
     filled = {name: snapshot[name] for name in CONTACT_FIELDS
               if getattr(survivor, name) in (None, "") and snapshot[name] not in (None, "")}
     for name, value in filled.items():
         setattr(survivor, name, value)
-    session.add(MergedRecord(kind="contact", loser_id=loser_id, survivor_id=survivor_id, snapshot=snapshot,
-                             merged_by=getattr(actor, "id", None)))
-    duplicates.forget(session, "contacts", loser_id)
-    session.flush()
-    audit.record(session, "contact.merged", actor=actor, object_type="contact", object_id=survivor_id,
-                 changes={name: [None, value] for name, value in filled.items()},
-                 detail={"loser_id": loser_id, "loser_name": snapshot["name"], "moved": moved})
+    _record_merge(session, "contact", survivor_id, snapshot, filled, moved, actor)
     session.expire(survivor)
     return survivor
 

@@ -114,6 +114,7 @@ ACTIONS = {
     "company.changed": "Company changed", "contact.created": "Contact created",
     "company.merged": "Companies merged", "contact.merged": "Contacts merged",
     "duplicate.dismissed": "Duplicate dismissed",
+    "companies.exported": "Companies exported", "contacts.exported": "Contacts exported",
     "committee_member.added": "Committee member added",
     "committee_member.removed": "Committee member removed",
     "user.logged_in": "Logged in", "user.login_failed": "Login failed",

@@ -315,7 +315,7 @@ ZH: dict[str, str] = {
     "Logged in": "已登录",
     "Login failed": "登录失败",
     # duplicates and data quality
-    "Companies merged": "已合并公司",
+    "Companies merged": "已合并公司", "Companies exported": "已导出公司", "Contacts exported": "已导出联系人",
     "Contacts merged": "已合并联系人",
     "Duplicate dismissed": "已标记为非重复",
     "Data quality": "数据质量",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 import accounts
 from accounts.permissions import Actor
+from core.audit import record
 
 from .. import visibility
 from ..models import Company, CompanyExternalKey, Contact
@@ -49,6 +50,7 @@ def yuan(minor: int | None, currency: str) -> str | None:
 def company_rows(session: Session, *, actor: Actor | None = None) -> Iterator[tuple]:
     """Return an iterator of one row per company `actor` sees, by name, in COMPANY_HEADER's order."""
     accounts.require(actor, "companies.export")  # now, not when the first row is read
+    record(session, "companies.exported", actor=actor)
     return _company_rows(session, actor)
 
 
@@ -70,6 +72,7 @@ def _company_rows(session: Session, actor: Actor | None) -> Iterator[tuple]:
 def contact_rows(session: Session, *, actor: Actor | None = None) -> Iterator[tuple]:
     """Return an iterator of one row per contact of the companies `actor` sees, by company and name."""
     accounts.require(actor, "companies.export")
+    record(session, "contacts.exported", actor=actor)
     return _contact_rows(session, actor)
 
 

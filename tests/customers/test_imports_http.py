@@ -120,6 +120,8 @@ def test_an_export_holds_only_the_companies_the_caller_sees(session_factory, api
     exported = api["alice"].get("/api/exports/companies")
     assert [line.split(",")[0] for line in exported.get_data(as_text=True).splitlines()[1:]] == ["爱丽丝的公司"]
     exported.close()
+    [entry] = api["admin"].get("/api/audit?action=companies.exported").get_json()
+    assert entry["actor"] == "alice"
 
 
 def _data_token(session_factory) -> str:
