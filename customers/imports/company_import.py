@@ -8,41 +8,49 @@ changes nothing. An empty cell keeps what is stored.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import bindparam, insert, select, update
 
 from .. import checks, search
 from ..models import SIZE_BANDS
 from . import values as v
-from .base import COMPANIES, COMPANY_COLUMNS, ERP, KEYS, Companies, Row, among, as_dicts, chunks, new_company
+from .base import COMPANIES, COMPANY_COLUMNS, ERP, KEYS, Companies, Field, Row, among, as_dicts, chunks, new_company
 
 SIZE_WORDS = {"微型": "micro", "小型": "small", "中型": "medium", "大型": "large"}
 MAX_DEPTH = 50
 MATCH_ORDER = ("credit_code", "erp_code", "name")  # the keys a row finds its company by, strongest first
 
 
-def parse(row: Row) -> dict | None:
+def _capital(cell, values: dict, column) -> int:
+    return v.amount(cell, values["registered_capital_currency"] or "CNY", scale=column.scale)
+
+
+FIELDS = (
+    Field("name", 255, required=True),
+    Field("credit_code", parse=partial(v.checked, check=checks.credit_code)),
+    Field("industry", parse=v.industry),
+    Field("registered_capital_currency", parse=partial(v.checked, check=checks.currency)),
+    Field("registered_capital", parse=_capital, contextual=True),
+    Field("founded_on", parse=lambda cell: v.checked(v.day(cell), checks.founded_on)),
+    Field("province", 40), Field("city", 80),
+    Field("phone", parse=partial(v.phone, field="phone")),
+    Field("email", parse=partial(v.checked, check=checks.email)),
+    Field("website", parse=partial(v.checked, check=checks.website)),
+    Field("address", parse=partial(v.checked, check=checks.address)),
+    Field("tags", parse=v.tag_list),
+    Field("size_band", parse=partial(v.choice, choices=SIZE_BANDS, words=SIZE_WORDS)),
+    Field("erp_code", 120), Field("parent", 255),
+)
+
+
+def complete(row: Row) -> dict | None:
     """Return the row's company values (None for empty cells), erp_code and parent, or None if it has problems."""
-    values = {"name": row.value("name", v.text, 255, required=True)}
-    values["credit_code"] = row.value("credit_code", v.checked, checks.credit_code)
-    if row.has("industry"):
-        section, division = row.value("industry", v.industry) or (None, None)
-        values["industry_section"], values["industry_division"] = section, division
-    currency = row.value("registered_capital_currency", v.checked, checks.currency)
-    values["registered_capital_currency"] = currency
-    scale = row.columns["registered_capital"].scale if row.has("registered_capital") else 1
-    values["registered_capital"] = row.value("registered_capital", v.amount, currency or "CNY", scale=scale)
-    values["founded_on"] = row.value("founded_on", lambda cell: v.checked(v.day(cell), checks.founded_on))
-    for field, limit in (("province", 40), ("city", 80)):
-        values[field] = row.value(field, v.text, limit)
-    values["phone"] = row.value("phone", v.phone, "phone")
-    values["email"] = row.value("email", v.checked, checks.email)
-    values["website"] = row.value("website", v.checked, checks.website)
-    values["address"] = row.value("address", v.checked, checks.address)
-    values["tags"] = row.value("tags", v.tag_list)
-    values["size_band"] = row.value("size_band", v.choice, SIZE_BANDS, SIZE_WORDS)
-    values["erp_code"] = row.value("erp_code", v.text, 120)
-    values["parent"] = row.value("parent", v.text, 255)
-    return None if row.problems else values
+    if row.problems:
+        return None
+    values = row.values
+    values["industry_section"], values["industry_division"] = values.pop("industry") or (None, None)
+    return values
 
 
 class CompanyImport:

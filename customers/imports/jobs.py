@@ -30,18 +30,20 @@ import accounts
 from accounts.models import User
 
 from . import columns as cols, reading
-from .base import Companies, Row
-from .company_import import CompanyImport, parse as parse_company
+from . import company_import
+from .base import Companies, Row, read_rows
+from .company_import import CompanyImport
 from .linked_import import ContactImport, EventImport, OrderImport, PaymentImport, RelationshipImport
 from .report import Report
 from ..models import ImportJob, ImportRejection
 
 log = logging.getLogger(__name__)
 BATCH = 2000
-HANDLERS = {"companies": (parse_company, CompanyImport), "contacts": (ContactImport.parse, ContactImport),
-            "relationships": (RelationshipImport.parse, RelationshipImport),
-            "orders": (OrderImport.parse, OrderImport), "payments": (PaymentImport.parse, PaymentImport),
-            "events": (EventImport.parse, EventImport)}
+# kind -> (its fields, what makes a row's values of them, what writes them)
+HANDLERS = {"companies": (company_import.FIELDS, company_import.complete, CompanyImport),
+            **{kind: (handler.fields, handler.complete, handler) for kind, handler in (
+                ("contacts", ContactImport), ("relationships", RelationshipImport), ("orders", OrderImport),
+                ("payments", PaymentImport), ("events", EventImport))}}
 JOBS = ImportJob.__table__
 # job id -> rows processed, for a job running in this process (SQLite lets no one else write meanwhile).
 PROGRESS: dict[int, int] = {}
@@ -102,13 +104,26 @@ def _import_rows(session: Session, job: ImportJob, content: bytes, *, actor: Act
                  limits: reading.Limits, progress: Progress | None) -> Report:
     sheet = reading.open_sheet(job.filename, content, limits)
     columns = cols.resolve(job.kind, sheet.header, job.mapping)
-    parse, handler_class = HANDLERS[job.kind]
+    fields, complete, handler_class = HANDLERS[job.kind]
     report = Report()
     owner_id = getattr(actor, "id", None)
     handler = handler_class(session, Companies(session, owner_id, report), report, owner_id)
-    batch: list = []
     analyze_at = FIRST_ANALYZE if session.get_bind().dialect.name == "postgresql" else None
     analyzed = (0, 0)  # rows of the kind and companies created when the tables were last analyzed
+
+    def import_batch(rows: list[Row]) -> None:
+        read_rows(rows, fields, limits.max_cell_chars)
+        batch = []
+        for row in rows:
+            values = complete(row)
+            if values is None or not handler.unique(row, values):
+                row.reject()
+            else:
+                batch.append((row, values))
+        if batch:
+            handler.write(batch)
+
+    rows: list[Row] = []
     for line, cells in reading.limited(sheet, job.filename, limits):
         report.rows += 1
         if isinstance(cells, reading.RowTooWide):
@@ -117,22 +132,16 @@ def _import_rows(session: Session, job: ImportJob, content: bytes, *, actor: Act
                           f"{cells.count:,} columns, over the limit of {limits.max_columns}")
             report.outcome("rejected")
             continue
-        row = Row(line, cells, columns, report, limits.max_cell_chars)
-        values = parse(row)
-        if values is None or not handler.unique(row, values):
-            row.reject()
-            continue
-        batch.append((row, values))
-        if len(batch) >= BATCH:
-            handler.write(batch)
-            batch = []
+        rows.append(Row(line, cells, columns, report))
+        if len(rows) >= BATCH:
+            import_batch(rows)
+            rows = []
             if analyze_at is not None and report.rows >= analyze_at:
                 analyzed = _analyze(session, job.kind, report, analyzed)
                 analyze_at *= 2
             if progress:
                 progress(report.rows, sheet.total_rows)
-    if batch:
-        handler.write(batch)
+    import_batch(rows)
     handler.finish()
     if progress:
         progress(report.rows, report.rows)

@@ -8,6 +8,7 @@ reference, a relationship by (from, to, kind, valid_from), an event by (source, 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import bindparam, insert, or_, select, update
 
@@ -15,7 +16,7 @@ from .. import checks
 from ..models import (CHANNELS, COMPANY_LINK_KINDS, FULL_SHARE_PPM, ORDER_STATUSES, PAYMENT_KINDS,
                       BehaviourEvent, CompanyLink, Contact, Order, Payment)
 from . import values as v
-from .base import Row, among, as_dicts, chunks
+from .base import Field, Row, among, as_dicts, chunks
 
 CONTACTS, LINKS, ORDERS, PAYMENTS, EVENTS = (m.__table__ for m in (Contact, CompanyLink, Order, Payment,
                                                                   BehaviourEvent))
@@ -27,16 +28,29 @@ PAYMENT_WORDS = {"付款": "payment", "回款": "payment", "收款": "payment", 
 CHANNEL_WORDS = {"邮件": "email", "电话": "phone", "短信": "sms", "微信": "wechat", "拜访": "visit"}
 
 
+_CURRENCY = Field("currency", parse=partial(v.checked, check=checks.currency))
+
+
+def _amount(cell, values: dict, column, allow_zero: bool = True) -> int:
+    return v.amount(cell, values["currency"] or "CNY", allow_zero=allow_zero)
+
+
 class LinkedImport:
     """The shared walk: parse a row, check its keys are unique in the file, resolve companies, write a batch."""
 
     table = None
+    fields: tuple[Field, ...] = ()
     key_fields: tuple[str, ...] = ()
     compared: tuple[str, ...] = ()
 
     def __init__(self, session, companies, report, owner_id):
         self.session, self.companies, self.report, self.owner_id = session, companies, report, owner_id
         self.seen: dict = {}
+
+    @staticmethod
+    def complete(row: Row) -> dict | None:
+        """Return the row's values, once its fields are read, or None if it has problems."""
+        return None if row.problems else row.values
 
     def unique(self, row: Row, values: dict) -> bool:
         for field, key in self.unique_keys(values):
@@ -99,16 +113,10 @@ class ContactImport(LinkedImport):
     table = CONTACTS
     compared = ("name", "title", "department", "email", "mobile", "wechat_id", "preferred_channel")
 
-    @staticmethod
-    def parse(row: Row):
-        values = {"company": row.value("company", v.text, 255, required=True),
-                  "name": row.value("name", v.text, 120, required=True),
-                  "title": row.value("title", v.text, 120), "department": row.value("department", v.text, 120),
-                  "email": row.value("email", v.checked, checks.email),
-                  "mobile": row.value("mobile", v.phone),
-                  "wechat_id": row.value("wechat_id", v.text, 64),
-                  "preferred_channel": row.value("preferred_channel", v.choice, CHANNELS, CHANNEL_WORDS)}
-        return None if row.problems else values
+    fields = (Field("company", 255, required=True), Field("name", 120, required=True), Field("title", 120),
+              Field("department", 120), Field("email", parse=partial(v.checked, check=checks.email)),
+              Field("mobile", parse=v.phone), Field("wechat_id", 64),
+              Field("preferred_channel", parse=partial(v.choice, choices=CHANNELS, words=CHANNEL_WORDS)))
 
     def unique_keys(self, values):
         # A contact's key within its company, as match() reads it: two rows with one key would be one contact.
@@ -146,16 +154,19 @@ class OrderImport(LinkedImport):
     table, key_fields = ORDERS, ("number",)
     compared = ("company_id", "ordered_on", "amount", "currency", "status")
 
+    fields = (_CURRENCY, Field("company", 255, required=True), Field("number", 64, required=True),
+              Field("ordered_on", parse=v.day, required=True), Field("amount", parse=_amount, required=True,
+                                                                      contextual=True),
+              Field("status", parse=partial(v.choice, choices=ORDER_STATUSES, words=STATUS_WORDS)))
+
     @staticmethod
-    def parse(row: Row):
-        currency = row.value("currency", v.checked, checks.currency)
-        values = {"company": row.value("company", v.text, 255, required=True),
-                  "number": row.value("number", v.text, 64, required=True),
-                  "ordered_on": row.value("ordered_on", v.day, required=True),
-                  "amount": row.value("amount", v.amount, currency or "CNY", required=True),
-                  "currency": currency or "CNY",
-                  "status": row.value("status", v.choice, ORDER_STATUSES, STATUS_WORDS) or "open"}
-        return None if row.problems else values
+    def complete(row: Row):
+        if row.problems:
+            return None
+        values = row.values
+        values["currency"] = values["currency"] or "CNY"
+        values["status"] = values["status"] or "open"
+        return values
 
     def resolve(self, row, values):
         return {"company_id": self.company(row, "company", values["company"]), "number": values["number"],
@@ -173,17 +184,19 @@ class PaymentImport(LinkedImport):
     table, key_fields = PAYMENTS, ("reference",)
     compared = ("company_id", "order_id", "kind", "paid_on", "amount", "currency")
 
+    fields = (_CURRENCY, Field("company", 255, required=True), Field("reference", 64, required=True),
+              Field("paid_on", parse=v.day, required=True),
+              Field("amount", parse=partial(_amount, allow_zero=False), required=True, contextual=True),
+              Field("kind", parse=partial(v.choice, choices=PAYMENT_KINDS, words=PAYMENT_WORDS)), Field("order", 64))
+
     @staticmethod
-    def parse(row: Row):
-        currency = row.value("currency", v.checked, checks.currency)
-        values = {"company": row.value("company", v.text, 255, required=True),
-                  "reference": row.value("reference", v.text, 64, required=True),
-                  "paid_on": row.value("paid_on", v.day, required=True),
-                  "amount": row.value("amount", v.amount, currency or "CNY", allow_zero=False, required=True),
-                  "currency": currency or "CNY",
-                  "kind": row.value("kind", v.choice, PAYMENT_KINDS, PAYMENT_WORDS) or "payment",
-                  "order": row.value("order", v.text, 64)}
-        return None if row.problems else values
+    def complete(row: Row):
+        if row.problems:
+            return None
+        values = row.values
+        values["currency"] = values["currency"] or "CNY"
+        values["kind"] = values["kind"] or "payment"
+        return values
 
     def resolve(self, row, values):
         company_id = self.company(row, "company", values["company"])
@@ -215,16 +228,19 @@ class EventImport(LinkedImport):
     table = EVENTS
     compared = ("company_id", "contact_id", "type", "occurred_at")
 
+    fields = (Field("company", 255), Field("contact_email", parse=partial(v.checked, check=checks.email)),
+              Field("id", 120, required=True), Field("type", 40, required=True),
+              Field("occurred_at", parse=v.moment, required=True), Field("source", 80))
+
     @staticmethod
-    def parse(row: Row):
-        values = {"company": row.value("company", v.text, 255), "contact_email": row.value(
-            "contact_email", v.checked, checks.email), "id": row.value("id", v.text, 120, required=True),
-            "type": row.value("type", v.text, 40, required=True),
-            "occurred_at": row.value("occurred_at", v.moment, required=True),
-            "source": row.value("source", v.text, 80) or "import"}
+    def complete(row: Row):
+        values = row.values
         if values["company"] is None and values["contact_email"] is None and not row.problems:
             row.problem("company", "completeness", "names neither a company nor a contact_email")
-        return None if row.problems else values
+        if row.problems:
+            return None
+        values["source"] = values["source"] or "import"
+        return values
 
     def unique_keys(self, values):
         return [("id", (values["source"], values["id"]))]
@@ -272,19 +288,22 @@ class RelationshipImport(LinkedImport):
         self.held: dict[int, int] = {}  # company id -> current shareholding in ppm, the file's rows included
         self.today = datetime.now(checks.BEIJING).date()
 
+    fields = (Field("kind", parse=partial(v.choice, choices=COMPANY_LINK_KINDS, words=LINK_WORDS), required=True),
+              Field("from", 255, required=True), Field("to", 255, required=True), Field("percent", parse=v.share_ppm),
+              Field("valid_from", parse=v.day), Field("valid_to", parse=v.day), Field("source", 120))
+
     @staticmethod
-    def parse(row: Row):
-        kind = row.value("kind", v.choice, COMPANY_LINK_KINDS, LINK_WORDS, required=True)
-        values = {"from": row.value("from", v.text, 255, required=True),
-                  "to": row.value("to", v.text, 255, required=True), "kind": kind,
-                  "share_ppm": row.value("percent", v.share_ppm, required=kind == "shareholder"),
-                  "valid_from": row.value("valid_from", v.day), "valid_to": row.value("valid_to", v.day),
-                  "source": row.value("source", v.text, 120) or "import"}
+    def complete(row: Row):
+        values = row.values
+        if values["kind"] == "shareholder":
+            row.require("percent")
         if values["valid_from"] and values["valid_to"] and values["valid_to"] < values["valid_from"]:
             row.problem("valid_to", "consistency", "is before valid_from")
-        if kind != "shareholder":
-            values["share_ppm"] = None
-        return None if row.problems else values
+        if row.problems:
+            return None
+        values["share_ppm"] = values.pop("percent") if values["kind"] == "shareholder" else None
+        values["source"] = values["source"] or "import"
+        return values
 
     def unique_keys(self, values):
         return [("to", (values["kind"], values["from"], values["to"], values["valid_from"]))]

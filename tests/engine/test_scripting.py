@@ -200,7 +200,7 @@ LIMIT = 0.3
     "while True: pass",
     "x = 0\nwhile True:\n    x += 1",
     "for a in range(10 ** 6):\n    for b in range(10 ** 6):\n        pass",
-    "x = [1 for a in range(10 ** 6) for b in range(10 ** 6)]",
+    "x = sum(1 for a in range(10 ** 6) for b in range(10 ** 6))",
     "def f(n):\n    return f(n - 1) + f(n - 1) if n else 1\nx = f(100)",
     "f = lambda n: f(n - 1) + f(n - 1) if n else 1\nx = f(100)",
     "while True:\n    try:\n        while True: pass\n    except Exception:\n        pass",
