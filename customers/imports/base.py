@@ -251,5 +251,6 @@ def new_company(values: dict, owner_id: int | None) -> dict:
     row = {column: values.get(column) for column in COMPANY_COLUMNS}
     row["registered_capital_currency"] = row["registered_capital_currency"] or "CNY"
     row["tags"] = row["tags"] or []
-    row.update(owner_id=owner_id, created_at=utcnow(), name_initials=search.initials(values["name"]))
+    row.update(owner_id=owner_id, created_at=utcnow(),
+               name_initials=values.get("name_initials") or search.initials(values["name"]))
     return row

@@ -94,8 +94,8 @@ class CompanyImport:
                 new_keys.append({"company_id": match["id"], "system": ERP, "key": erp})
             if any(after[c] != match[c] for c in COMPANY_COLUMNS):
                 after["b_id"] = match["id"]
-                after["name_initials"] = search.initials(after["name"]) if after["name"] != match["name"] \
-                    else match["name_initials"]
+                after["name_initials"] = match["name_initials"] if after["name"] == match["name"] \
+                    else values.get("name_initials") or search.initials(after["name"])
                 changed.append(after)
             elif not key_change and outcome != "merged":
                 outcome = "unchanged"

@@ -29,21 +29,16 @@ from core.errors import DomainError, NotFound
 import accounts
 from accounts.models import User
 
-from . import columns as cols, reading
-from . import company_import
-from .base import Companies, Row, read_rows
+from . import columns as cols, prepare, reading
+from .base import Companies
 from .company_import import CompanyImport
 from .linked_import import ContactImport, EventImport, OrderImport, PaymentImport, RelationshipImport
 from .report import Report
 from ..models import ImportJob, ImportRejection
 
 log = logging.getLogger(__name__)
-BATCH = 2000
-# kind -> (its fields, what makes a row's values of them, what writes them)
-HANDLERS = {"companies": (company_import.FIELDS, company_import.complete, CompanyImport),
-            **{kind: (handler.fields, handler.complete, handler) for kind, handler in (
-                ("contacts", ContactImport), ("relationships", RelationshipImport), ("orders", OrderImport),
-                ("payments", PaymentImport), ("events", EventImport))}}
+HANDLERS = {"companies": CompanyImport, "contacts": ContactImport, "relationships": RelationshipImport,
+            "orders": OrderImport, "payments": PaymentImport, "events": EventImport}
 JOBS = ImportJob.__table__
 # job id -> rows processed, for a job running in this process (SQLite lets no one else write meanwhile).
 PROGRESS: dict[int, int] = {}
@@ -102,46 +97,32 @@ def import_rows(session: Session, job: ImportJob, content: bytes, *, actor: Acto
 
 def _import_rows(session: Session, job: ImportJob, content: bytes, *, actor: Actor | None,
                  limits: reading.Limits, progress: Progress | None) -> Report:
-    sheet = reading.open_sheet(job.filename, content, limits)
-    columns = cols.resolve(job.kind, sheet.header, job.mapping)
-    fields, complete, handler_class = HANDLERS[job.kind]
     report = Report()
     owner_id = getattr(actor, "id", None)
-    handler = handler_class(session, Companies(session, owner_id, report), report, owner_id)
+    handler = HANDLERS[job.kind](session, Companies(session, owner_id, report), report, owner_id)
+    total_rows = job.total_rows or 0
     analyze_at = FIRST_ANALYZE if session.get_bind().dialect.name == "postgresql" else None
     analyzed = (0, 0)  # rows of the kind and companies created when the tables were last analyzed
-
-    def import_batch(rows: list[Row]) -> None:
-        read_rows(rows, fields, limits.max_cell_chars)
+    for items in prepare.batches(job.kind, job.filename, content, job.mapping, limits, report):
         batch = []
-        for row in rows:
-            values = complete(row)
-            if values is None or not handler.unique(row, values):
+        for row in items:
+            report.rows += 1
+            if isinstance(row, prepare.WideRow):
+                report.check("limits", "columns", False)
+                report.reject(row.line, f"column {limits.max_columns + 1} onwards", "limits",
+                              f"{row.count:,} columns, over the limit of {limits.max_columns}")
+                report.outcome("rejected")
+            elif row.values is None or not handler.unique(row, row.values):
                 row.reject()
             else:
-                batch.append((row, values))
+                batch.append((row, row.values))
         if batch:
             handler.write(batch)
-
-    rows: list[Row] = []
-    for line, cells in reading.limited(sheet, job.filename, limits):
-        report.rows += 1
-        if isinstance(cells, reading.RowTooWide):
-            report.check("limits", "columns", False)
-            report.reject(line, f"column {limits.max_columns + 1} onwards", "limits",
-                          f"{cells.count:,} columns, over the limit of {limits.max_columns}")
-            report.outcome("rejected")
-            continue
-        rows.append(Row(line, cells, columns, report))
-        if len(rows) >= BATCH:
-            import_batch(rows)
-            rows = []
-            if analyze_at is not None and report.rows >= analyze_at:
-                analyzed = _analyze(session, job.kind, report, analyzed)
-                analyze_at *= 2
-            if progress:
-                progress(report.rows, sheet.total_rows)
-    import_batch(rows)
+        if analyze_at is not None and report.rows >= analyze_at:
+            analyzed = _analyze(session, job.kind, report, analyzed)
+            analyze_at *= 2
+        if progress:
+            progress(report.rows, max(total_rows, report.rows))
     handler.finish()
     if progress:
         progress(report.rows, report.rows)

@@ -350,7 +350,7 @@ class RelationshipImport(LinkedImport):
         total = self.held.get(to, 0) - before + (record["share_ppm"] if _current(record, self.today) else 0)
         self.report.check("consistency", "percent", total <= FULL_SHARE_PPM)
         if total > FULL_SHARE_PPM:
-            row.problem("percent", "consistency", f"the current shareholders of {row.raw('to')} would hold "
+            row.problem("percent", "consistency", f"the current shareholders of {row.values['to']} would hold "
                                                   f"{total / 10_000:g} % together, over 100 %", count=False)
         else:
             self.held[to] = total

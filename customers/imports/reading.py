@@ -35,6 +35,8 @@ class Limits:
     max_cell_chars: int = 10_000
     max_rows: int = 1_000_000
     max_seconds: float = 1800.0
+    # From this many data rows on, a CSV file is read and checked in a second process (imports/prepare.py).
+    second_process_from_rows: int = 20_000
 
 
 DEFAULT_LIMITS = Limits()
