@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from .. import checks, search
 from ..models import SIZE_BANDS
@@ -53,6 +53,25 @@ def complete(row: Row) -> dict | None:
     return values
 
 
+# Up to this many companies, a job reads every stored credit code, ERP code and name once (a few MB) and
+# looks up in the database only the rows whose keys are among them: a first import of 100,000 companies into
+# an empty table looks nothing up, where it would run three queries a batch that find nothing.
+KEYS_READ_UP_TO = 300_000
+
+
+def _stored_keys(session) -> dict[str, set] | None:
+    """Return every stored company key by field, or None when there are too many companies to hold them."""
+    if session.scalar(select(func.count()).select_from(COMPANIES)) > KEYS_READ_UP_TO:
+        return None
+    keys = {"credit_code": set(), "erp_code": set(), "name": set()}
+    for name, code in session.execute(select(COMPANIES.c.name, COMPANIES.c.credit_code)):
+        keys["name"].add(name)
+        if code:
+            keys["credit_code"].add(code)
+    keys["erp_code"].update(session.scalars(select(KEYS.c.key).where(KEYS.c.system == ERP)))
+    return keys
+
+
 class CompanyImport:
     """Writes the companies of a file batch by batch; parents are set once every row is in."""
 
@@ -62,6 +81,8 @@ class CompanyImport:
         self.session, self.companies, self.report, self.owner_id = session, companies, report, owner_id
         self.seen = {field: {} for field in self.fields}  # field -> value -> first row with it
         self.parents: list[tuple[Row, int, str]] = []
+        self.stored_keys = _stored_keys(session)
+
 
     def unique(self, row: Row, values: dict) -> bool:
         for field in self.fields:
@@ -122,6 +143,12 @@ class CompanyImport:
                                  .values({c: bindparam(c) for c in (*COMPANY_COLUMNS, "name_initials")}), changed)
         if new_keys:
             self.session.execute(insert(KEYS), new_keys)
+        if self.stored_keys is not None:
+            # What this batch wrote is stored now: a later lookup must not take it for absent.
+            for _, values in batch:
+                for field in MATCH_ORDER:
+                    if values.get(field):
+                        self.stored_keys[field].add(values[field])
         for _, values in batch:
             for field in ("name", "credit_code", "erp_code"):
                 if values.get(field):
@@ -144,9 +171,10 @@ class CompanyImport:
         for position, (field, column) in enumerate((("credit_code", COMPANIES.c.credit_code),
                                                     ("erp_code", KEYS.c.key), ("name", COMPANIES.c.name))):
             wanted = set()
+            known = None if self.stored_keys is None else self.stored_keys[field]
             for _, values in batch:
                 value = values.get(field)
-                if not value or (field, value) in found:
+                if not value or (field, value) in found or (known is not None and value not in known):
                     continue
                 holder = next((found[key] for key in ((f, values.get(f)) for f in MATCH_ORDER[:position])
                                if key in found), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from .. import checks
 from ..models import (CHANNELS, COMPANY_LINK_KINDS, FULL_SHARE_PPM, ORDER_STATUSES, PAYMENT_KINDS,
@@ -95,12 +95,16 @@ class LinkedImport:
                 self.report.outcome("unchanged")
         if new:
             self.session.execute(insert(self.table), new)
+            self.wrote(new)
         if changed:
             self.session.execute(update(self.table).where(self.table.c.id == bindparam("b_id"))
                                  .values({c: bindparam(c) for c in self.compared}), changed)
 
     def refs(self, values):
         return [values.get("company")]
+
+    def wrote(self, records: list[dict]) -> None:
+        """Note what a batch inserted."""
 
     def consistent(self, row: Row, record: dict, match: dict | None) -> None:
         """Add the row's problems against what is stored and what the file added so far."""
@@ -109,14 +113,22 @@ class LinkedImport:
         """Nothing to do once every batch is in."""
 
 
+CONTACTS_READ_UP_TO = 1_000_000
+
+
 class ContactImport(LinkedImport):
     table = CONTACTS
+    with_contacts: set | bool | None = None  # the ids of the companies with contacts, False: too many to hold
     compared = ("name", "title", "department", "email", "mobile", "wechat_id", "preferred_channel")
 
     fields = (Field("company", 255, required=True), Field("name", 120, required=True), Field("title", 120),
               Field("department", 120), Field("email", parse=partial(v.checked, check=checks.email)),
               Field("mobile", parse=v.phone), Field("wechat_id", 64),
               Field("preferred_channel", parse=partial(v.choice, choices=CHANNELS, words=CHANNEL_WORDS)))
+
+    def wrote(self, records):
+        if isinstance(self.with_contacts, set):
+            self.with_contacts.update(record["company_id"] for record in records)
 
     def unique_keys(self, values):
         # A contact's key within its company, as match() reads it: two rows with one key would be one contact.
@@ -129,6 +141,14 @@ class ContactImport(LinkedImport):
 
     def stored(self, batch) -> dict:
         ids = {self.companies.by_ref.get(values["company"]) for _, values in batch} - {None}
+        if self.with_contacts is None:
+            # As for companies (company_import.KEYS_READ_UP_TO): the companies that have contacts, read once,
+            # so that a batch of new companies' first contacts looks nothing up.
+            count = self.session.scalar(select(func.count()).select_from(CONTACTS))
+            self.with_contacts = set(self.session.scalars(select(CONTACTS.c.company_id).distinct())) \
+                if count <= CONTACTS_READ_UP_TO else False
+        if self.with_contacts is not False:
+            ids &= self.with_contacts
         found = {}
         columns = [CONTACTS.c.id, CONTACTS.c.company_id, *(CONTACTS.c[c] for c in self.compared)]
         for part in chunks(ids):

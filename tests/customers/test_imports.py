@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.audit import AuditEntry
 from core.errors import InvalidInput
+from customers.imports import company_import, linked_import
 from customers.models import Company, CompanyExternalKey, Contact, ImportJob
 
 from .imports_helpers import credit_code, csv_bytes, importer, rejections_of, run, table_counts, xlsx_bytes
@@ -233,3 +234,20 @@ def test_phones_read_once_per_block_agree_with_customers_checks():
         except values.ValueProblem:
             got = None
         assert got == expected, sample
+
+
+def test_matching_is_the_same_when_there_are_too_many_stored_keys_to_read_at_once(session_factory, monkeypatch):
+    # Past these counts a job looks every batch's keys up in the database instead of reading them all first.
+    monkeypatch.setattr(company_import, "KEYS_READ_UP_TO", 0)
+    monkeypatch.setattr(linked_import, "CONTACTS_READ_UP_TO", 0)
+    run(session_factory, "companies", csv_bytes([["name", "erp_code"], ["广州白云贸易有限公司", "GZ-1"]]))
+    content = csv_bytes([["name", "credit_code", "erp_code"], ["广州白云贸易有限公司", credit_code(4), "GZ-1"],
+                         ["佛山新建有限公司", credit_code(5), "FS-1"]])
+    job = run(session_factory, "companies", content)
+    assert (job.counts["merged"], job.counts["created"]) == (1, 1)
+    assert run(session_factory, "companies", content).counts["unchanged"] == 2
+    contacts = csv_bytes([["company", "name", "email"], ["GZ-1", "张伟", "zhang@baiyun.cn"],
+                          [credit_code(5), "李娜", "li@xinjian.cn"]])
+    assert run(session_factory, "contacts", contacts).counts["created"] == 2
+    assert run(session_factory, "contacts", contacts).counts["unchanged"] == 2
+    assert table_counts(session_factory) == {"companies": 2, "company_external_keys": 2, "contacts": 2}
