@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import audit as audit_routes
     from web import i18n, pages, signing_pages
     from web.pages import customers as customer_pages
+    from web.pages import deals as deal_pages
     from web import security, tokens
     security.init_app(app)
     from web.fields import IdConverter
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(audit_routes.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(customer_pages.bp)
+    app.register_blueprint(deal_pages.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(signing_pages.bp)
     i18n.init_app(app)

@@ -6,21 +6,22 @@ edit here directly is who sits on the deal's decision committee.
 """
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import accounts
-from engine import instances
+from engine import definitions, instances
 from core.audit import record
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput, NotFound
 from accounts.models import User
 from accounts.permissions import Actor
-from customers.companies import get_company, subsidiary_ids
-from customers.models import Contact
+from customers.companies import create_company, find_company_by_ref, get_company, subsidiary_ids
+from customers.models import Company, Contact
 
 from . import visibility
 from .models import CommitteeMember, Opportunity
@@ -46,6 +47,26 @@ def open_deal(session: Session, *, company_id: int, actor: User, name: str | Non
     data = {k: v for k, v in data.items() if v is not None}
     instance = instances.start_instance(session, FUNNEL_KEY, data=data, business_key=None, actor=actor)
     return get_opportunity_of_instance(session, instance.id)
+
+
+def open_deal_for(session: Session, *, company: str, actor: User, new_company: bool = False,
+                  **deal) -> Opportunity:
+    """Open a deal for the company `company` names (credit code, ERP code or exact name) as open_deal does.
+
+    With `new_company`, a name no company has makes the company (which needs `companies.write`);
+    without, such a name is refused, naming the field, so that a typo makes no new customer.
+    """
+    ref = (company or "").strip()
+    if not ref:
+        raise InvalidInput("company: required", [{"message": "required", "field": "company"}])
+    found = find_company_by_ref(session, ref, actor=actor)
+    if found is None:
+        if not new_company:
+            raise InvalidInput(f"company: no customer {ref!r} (by name, credit code or ERP code)",
+                               [{"message": f"no customer {ref!r}", "field": "company"}])
+        accounts.require(actor, "companies.write")
+        found = create_company(session, name=ref[:255], actor=actor)
+    return open_deal(session, company_id=found.id, actor=actor, **deal)
 
 
 def get_opportunity(session: Session, opportunity_id: int, *, actor: Actor | None = None) -> Opportunity:
@@ -81,6 +102,77 @@ def list_opportunities(session: Session, *, outcome: str | None = None, stage: s
     if owner:
         query = query.join(User, User.id == Opportunity.owner_id).where(User.name == owner)
     return list(session.scalars(query))
+
+
+SORTS = {"name": Opportunity.name, "amount": Opportunity.amount, "close": Opportunity.expected_close_date,
+         "stage": Opportunity.stage, "updated": Opportunity.updated_at, "created": Opportunity.created_at}
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 25, 200
+
+
+@dataclass(frozen=True)
+class DealPage:
+    """One page of a deal search: its deals, how many match in all, which page of how many rows."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_deals(session: Session, *, actor: Actor | None = None, q: str | None = None,
+                 outcome: str | None = None, stage: str | None = None, owner: str | None = None,
+                 company_id: int | None = None, close_month: date | None = None, amount_min: int | None = None,
+                 amount_max: int | None = None, sort: str = "-updated", page: int = 1,
+                 per_page: int = DEFAULT_PER_PAGE) -> DealPage:
+    """Return one page of the deals `actor` sees that match every filter given, sorted by `sort`.
+
+    `q` is in the deal's or its company's name; `close_month` any day of the month the deal is
+    expected to close in; amounts in yuan, both ends included; `sort` one of SORTS, "-" first for
+    the largest, newest or last first (deals without a value for it last either way).
+    """
+    column = SORTS.get(sort.lstrip("-"))
+    if column is None:
+        raise InvalidInput(f"sort: one of {', '.join(SORTS)}, or one of them after '-'",
+                           [{"message": f"one of {', '.join(SORTS)}", "field": "sort"}])
+    if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
+        raise InvalidInput(f"page {page} of {per_page} a page: out of range",
+                           [{"message": f"page ≥ 1 and 1 to {MAX_PER_PAGE} a page", "field": "page"}])
+    conditions = []
+    if q:
+        text = f"%{q.strip()}%"
+        conditions.append(Opportunity.name.like(text) | Opportunity.company_id.in_(
+            select(Company.id).where(Company.name.like(text))))
+    for wanted, column_of in ((outcome, Opportunity.outcome), (stage, Opportunity.stage),
+                              (company_id, Opportunity.company_id)):
+        if wanted is not None and wanted != "":
+            conditions.append(column_of == wanted)
+    if owner:
+        conditions.append(Opportunity.owner_id.in_(select(User.id).where(User.name == owner)))
+    if close_month is not None:
+        first = close_month.replace(day=1)
+        after = (first.replace(year=first.year + 1, month=1) if first.month == 12
+                 else first.replace(month=first.month + 1))
+        conditions.append(Opportunity.expected_close_date.between(first, after - timedelta(days=1)))
+    if amount_min is not None:
+        conditions.append(Opportunity.amount >= amount_min)
+    if amount_max is not None:
+        conditions.append(Opportunity.amount <= amount_max)
+    query = visibility.only_visible(select(Opportunity).where(*conditions), visibility.deal_filter(session, actor))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    order = column.desc() if sort.startswith("-") else column.asc()
+    items = session.scalars(query.order_by(column.is_(None), order, Opportunity.id.desc())
+                            .offset((page - 1) * per_page).limit(per_page))
+    return DealPage(list(items), total, page, per_page)
+
+
+def funnel_stages(session: Session) -> list[str]:
+    """Return the stages of the newest sales funnel, in order (for choosing one)."""
+    definition = definitions.find_latest(session, FUNNEL_KEY)
+    return list(definition.stages) if definition is not None else []
 
 
 def add_committee_member(session: Session, opportunity_id: int, *, contact_id: int, role: str,

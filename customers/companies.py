@@ -20,7 +20,7 @@ from core.db import is_postgresql
 from core.errors import Conflict, InvalidInput, NotFound
 
 from . import master_data, search, visibility
-from .models import Company, CompanyAlias, MergedRecord
+from .models import Company, CompanyAlias, CompanyExternalKey, MergedRecord
 
 MAX_DEPTH = 50  # deeper than any real group; stops a walk over corrupted data
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
@@ -56,6 +56,18 @@ def _gone_or_missing(session: Session, company_id: int, actor: Actor | None) -> 
 def find_company_by_name(session: Session, name: str) -> Company | None:
     """Return the company called exactly `name`, or None."""
     return session.scalar(select(Company).where(Company.name == name))
+
+
+def find_company_by_ref(session: Session, ref: str, *, actor: Actor | None = None) -> Company | None:
+    """Return the company `actor` sees whose credit code, ERP code or exact name is `ref`, or None."""
+    ref = ref.strip()
+    keyed = select(CompanyExternalKey.company_id).where(CompanyExternalKey.system == "erp",
+                                                        CompanyExternalKey.key == ref)
+    query = visibility.only_visible(
+        select(Company).where((Company.credit_code == ref.upper()) | Company.id.in_(keyed) | (Company.name == ref))
+        .order_by((Company.credit_code == ref.upper()).desc(), Company.id.in_(keyed).desc()).limit(1),
+        visibility.company_filter(session, actor))
+    return session.scalar(query)
 
 
 def list_companies(session: Session, *, name_contains: str | None = None, parent_id: int | None = None,

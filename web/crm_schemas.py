@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from crm import deals
 from crm.models import ATTITUDES, COMMITTEE_ROLES, OUTCOMES, TENDER_OUTCOMES
 
 from .fields import Id, Int64
@@ -126,6 +127,34 @@ class ListQuerySchema(Schema):
     owner = fields.String(load_default=None)
     stage = fields.String(load_default=None)
     outcome = fields.String(load_default=None, validate=validate.OneOf(sorted({*OUTCOMES, *TENDER_OUTCOMES})))
+
+
+class DealSearchSchema(Schema):
+    """The deal list page's filters, sort and page (a bookmark's or saved view's query string)."""
+
+    q = fields.String(load_default=None, validate=validate.Length(max=255))
+    outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOMES))
+    stage = fields.String(load_default=None, validate=validate.Length(max=255))
+    owner = fields.String(load_default=None, validate=validate.Length(max=80))
+    company_id = Id(load_default=None)
+    close_month = fields.Date(load_default=None, format="%Y-%m")
+    amount_min = Int64(load_default=None, validate=validate.Range(min=0))
+    amount_max = Int64(load_default=None, validate=validate.Range(min=0))
+    sort = fields.String(load_default="-updated", validate=validate.OneOf(
+        [f"{sign}{key}" for key in deals.SORTS for sign in ("", "-")]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=deals.DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=deals.MAX_PER_PAGE))
+
+
+class DealFormSchema(Schema):
+    """The new-deal form: the customer by name or code, made when asked, and the deal's own facts."""
+
+    company = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    new_company = fields.Boolean(load_default=False, truthy={"on", "1", "true"}, falsy={"", "0", "false"})
+    name = fields.String(load_default=None, validate=validate.Length(max=255))
+    amount = Int64(load_default=None, validate=validate.Range(min=0))
+    owner = fields.String(load_default=None, validate=validate.Length(max=80))
+    expected_close_date = fields.Date(load_default=None)
 
 
 class StageConversionSchema(Schema):

@@ -343,3 +343,6 @@ ZH: dict[str, str] = {
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
 
 ZH.update(CUSTOMERS_ZH)
+from .i18n_zh_deals import DEALS_ZH  # noqa: E402
+
+ZH.update(DEALS_ZH)

@@ -1,0 +1,87 @@
+"""The deal pages: the list of deals with filters, sort and pages, and the form that opens a deal.
+
+Their own blueprint ("deal_pages"); the deal itself is worked on its instance page.
+Both are one crm service call deep: deals.search_deals and deals.open_deal_for.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from marshmallow import EXCLUDE, ValidationError
+
+from crm import deals
+from crm.models import LOST_REASONS
+from core.errors import InvalidInput
+
+from .. import i18n
+from ..auth import declare_permissions, page_user
+from ..crm_schemas import DealFormSchema, DealSearchSchema
+from ..db import get_session
+from . import login_required, page_actor
+
+bp = Blueprint("deal_pages", __name__)
+declare_permissions(bp, {"deal_list": "deals.read", "new_deal": "deals.write", "open_new_deal": "deals.write"})
+
+OUTCOME_LABELS = {"open": "In progress", "won": "Won", "lost": "Lost"}
+SORT_LABELS = {"-updated": "Recently updated first", "updated": "Least recently updated first",
+               "-created": "Newest first", "created": "Oldest first", "name": "Name A–Z", "-name": "Name Z–A",
+               "-amount": "Largest amount first", "amount": "Smallest amount first",
+               "close": "Closing soonest first", "-close": "Closing latest first",
+               "stage": "Stage A–Z", "-stage": "Stage Z–A"}
+# A page keeps working when a bookmark or a saved view carries a parameter it no longer knows.
+search_query = DealSearchSchema(unknown=EXCLUDE)
+deal_form = DealFormSchema(unknown=EXCLUDE)
+
+
+@bp.get("/deals")
+@login_required
+def deal_list():
+    args = {key: value for key, value in request.args.items() if value.strip()}
+    try:
+        query = search_query.load(args)
+        problems = {}
+    except ValidationError as error:  # a filter typed wrong shows at its field; the rest still apply
+        problems = {field: " ".join(messages) for field, messages in error.messages.items()}
+        query = search_query.load({k: v for k, v in args.items() if k not in problems})
+    found = deals.search_deals(get_session(), actor=page_actor(), **query)
+    kept = {name: value for name, value in args.items() if name != "page" and name not in problems}
+    return render_template("deals.html", found=found, query=query, args=kept, problems=problems,
+                           stages=deals.funnel_stages(get_session()), sorts=deals.SORTS,
+                           outcomes=tuple(OUTCOME_LABELS), outcome_labels=OUTCOME_LABELS, sort_labels=SORT_LABELS,
+                           reason_label=reason_label)
+
+
+def reason_label(reason: str) -> str:
+    """Return a lost reason in the page's language: the catalogue's labels are "价格 Price"."""
+    label = LOST_REASONS.get(reason, reason)
+    chinese, _, english = label.partition(" ")
+    return (chinese if i18n.current_locale() == "zh" else english) if english else label
+
+
+@bp.get("/deals/new")
+@login_required
+def new_deal():
+    return render_template("deal_new.html", form={"company": request.args.get("company", "")}, problems={})
+
+
+@bp.post("/deals/new")
+@login_required
+def open_new_deal():
+    form = {key: value for key, value in request.form.items() if key != "csrf_token" and value.strip()}
+    try:
+        deal = deals.open_deal_for(get_session(), actor=page_actor(), **deal_form.load(form))
+    except ValidationError as error:
+        return _refused(form, {field: " ".join(messages) for field, messages in error.messages.items()})
+    except InvalidInput as error:
+        return _refused(form, {p.get("field") or "": p["message"] for p in error.problems})
+    return redirect(url_for("pages.instance", instance_id=deal.instance_id), 303)
+
+
+def _refused(form: dict, problems: dict):
+    return render_template("deal_new.html", form=form, problems=problems), 422
+
+
+@bp.app_context_processor
+def deals_menu():
+    # The menu link shows only to those who may open the list.
+    shown = not request.path.startswith("/api") and page_user() is not None
+    return {"may_read_deals": shown and page_actor().can("deals.read")}
