@@ -343,3 +343,7 @@ ZH: dict[str, str] = {
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
 
 ZH.update(CUSTOMERS_ZH)
+
+from .i18n_zh_tasks import TASKS_ZH  # noqa: E402
+
+ZH.update(TASKS_ZH)
