@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.conftest import PROCESSES
-from tests.processes.funnel import GOOD_DATA
+from tests.processes.funnel import GOOD_DATA, TENDER_DATA
 from tests.web.test_pages import deploy, field_html, login, post, text
 
 
@@ -138,3 +138,17 @@ def test_the_lost_fields_are_declared_conditional_and_count_only_when_lost(api, 
     data = api["admin"].get(f"/api/process-instances/{deal['instance_id']}").get_json()["data"]
     assert "lost_reason" not in data and "lost_note" not in data, "a hidden field's value does not count"
     assert list(open_tasks(api, deal["instance_id"])) == ["sign_contract"]
+
+
+def test_a_tender_task_shows_the_tender_it_is_about(api, boss):
+    deploy(api["admin"], PROCESSES / "tender.bpmn")
+    made = api["admin"].post("/api/tenders", json={"buyer": "国家电网"})
+    assert made.status_code == 201, made.get_json()
+    instance_id = made.get_json()["instance_id"]
+    complete(api, instance_id, "announce", TENDER_DATA["announce"])
+    task = open_tasks(api, instance_id)["score_bid"]
+    page = text(boss.get(f"/tasks/{task['id']}"))
+    assert (summary_value(page, "title"), summary_value(page, "buyer"), summary_value(page, "budget"),
+            summary_value(page, "submission_deadline")) == ("ERP for the grid", "国家电网", "¥2,000,000",
+                                                            "2027-01-10")
+    assert summary_value(page, "stage").startswith("招标 · 已在本阶段 0 天")
