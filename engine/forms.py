@@ -9,7 +9,20 @@ Field types: string, long (integer), boolean, date (`format: date`), enum (each
 `camunda:value` id with its name as title). Constraints: required, readonly,
 min/max (long), minlength/maxlength (string). Anything else is reported, not
 silently dropped, so a designer learns that a rule will not be enforced.
+
+Two field properties (`<camunda:properties><camunda:property id=... value=.../>` on a
+form field, as the Modeler's form panel writes them) shape the form further:
+`visible_when` (`outcome == lost`, `approved != true`): the field belongs to the form
+only when that other field has (or has not) that value. The schema says so twice, in
+JSON Schema for any client (`allOf: [{if: <condition>, then: {required: [...]}}]`, so a
+`required` constraint binds only while the condition holds) and as the property's
+`x-visible-when` (the same condition schema) for forms that show and hide the field.
+A task property `review` (`discount_percent, agreed_amount`) names the process
+variables a task asks someone to decide on; the schema carries them as `x-review`.
 """
+
+import json
+import re
 
 from lxml import etree
 
@@ -102,6 +115,7 @@ def candidate_groups(node, lane: str | None) -> list[str]:
 def form_schema(node) -> tuple[dict, list[Issue]]:
     """Return the JSON Schema of a user task's camunda:formData, with its issues."""
     properties, required, issues = {}, [], []
+    conditional: dict[str, tuple] = {}  # field id: (element, condition text, is required)
     for field in node.iterfind("./bpmn:extensionElements/camunda:formData/camunda:formField", NS):
         field_id = field.get("id")
         if not field_id:
@@ -112,11 +126,73 @@ def form_schema(node) -> tuple[dict, list[Issue]]:
         prop, is_required, field_issues = _field_schema(field)
         properties[field_id] = prop
         issues += field_issues
-        if is_required:
+        visible_when = _field_property(field, VISIBLE_WHEN)
+        if visible_when is not None:
+            conditional[field_id] = (field, visible_when, is_required)
+        elif is_required:
             required.append(field_id)
     schema = {"$schema": SCHEMA_DIALECT, "type": "object",
               "properties": properties, "required": required}
+    issues += _add_conditions(schema, conditional)
+    review = _task_property(node, "review")
+    if review:
+        schema["x-review"] = [name.strip() for name in review.split(",") if name.strip()]
     return schema, issues
+
+
+VISIBLE_WHEN = "visible_when"
+_CONDITION = re.compile(r"^\s*([A-Za-z_]\w*)\s*(==|!=)\s*(['\"]?)(.*?)\3\s*$")
+
+
+def _field_property(field, name: str) -> str | None:
+    for prop in field.iterfind("camunda:properties/camunda:property", NS):
+        if (prop.get("id") or prop.get("name")) == name:
+            return prop.get("value") or ""
+    return None
+
+
+def _task_property(node, name: str) -> str | None:
+    for prop in node.iterfind("./bpmn:extensionElements/camunda:properties/camunda:property", NS):
+        if (prop.get("name") or "").strip() == name:
+            return prop.get("value") or ""
+    return None
+
+
+def condition_schema(text: str, properties: dict) -> dict:
+    """Return the JSON Schema that data matches when `field == value` (or `!=`) holds.
+
+    Raises ValueError naming what is wrong with the condition.
+    """
+    match = _CONDITION.match(text or "")
+    if not match:
+        raise ValueError("write it as `field == value` or `field != value`")
+    name, operator, _, raw = match.groups()
+    if name not in properties:
+        raise ValueError(f"{name!r} is not a field of this form")
+    prop = properties[name]
+    kind = {"integer": "long", "boolean": "boolean"}.get(prop.get("type"), "enum" if "enum" in prop else "string")
+    value = _typed(kind, raw, prop)
+    holds = {"properties": {name: {"const": value}}, "required": [name]}
+    return holds if operator == "==" else {"not": holds}
+
+
+def _add_conditions(schema: dict, conditional: dict) -> list[Issue]:
+    """Put each conditional field's condition on its property and its requirement in `allOf`."""
+    issues, required_when = [], {}
+    for field_id, (element, text, is_required) in conditional.items():
+        try:
+            condition = condition_schema(text, schema["properties"])
+        except ValueError as exc:
+            issues.append((element, f"form field {field_id!r}: {VISIBLE_WHEN} {text!r}: {exc}"))
+            continue
+        schema["properties"][field_id]["x-visible-when"] = condition
+        if is_required:
+            key = json.dumps(condition, sort_keys=True)
+            required_when.setdefault(key, (condition, []))[1].append(field_id)
+    if required_when:
+        schema["allOf"] = [{"if": condition, "then": {"required": names}}
+                           for condition, names in required_when.values()]
+    return issues
 
 
 def _field_schema(field) -> tuple[dict, bool, list[Issue]]:

@@ -11,6 +11,7 @@ events can move it on, then `completed`, `terminated` or `error`.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
@@ -314,6 +315,13 @@ def _close_stage_visit(session: Session, instance: ProcessInstance) -> None:
                                                         StageVisit.left_at.is_(None)))
     if visit is not None:
         visit.left_at = utcnow()
+
+
+def stage_entered_at(session: Session, instance_id: int) -> datetime | None:
+    """Return when the instance entered the stage it is in now (None: it is in none)."""
+    return session.scalar(select(StageVisit.entered_at)
+                          .where(StageVisit.instance_id == instance_id, StageVisit.left_at.is_(None))
+                          .order_by(StageVisit.entered_at.desc(), StageVisit.id.desc()).limit(1))
 
 
 def _visible_data(workflow: BpmnWorkflow) -> dict:

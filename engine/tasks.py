@@ -6,6 +6,7 @@ task names no group.
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID
@@ -276,6 +277,7 @@ def gate_problems(task, data: dict) -> list[dict]:
     if not gates:
         return []
     context = {**task.data, **data}
+    fields = set((bpmn.describe_task(task.task_spec).form_schema or {}).get("properties") or {})
     problems = []
     for criterion, condition in gates:
         try:
@@ -283,8 +285,38 @@ def gate_problems(task, data: dict) -> list[dict]:
         except Exception:  # a value the condition needs is missing: the criterion is not met
             is_met = False
         if not is_met:
-            problems.append({"message": criterion, "element_id": task.task_spec.bpmn_id, "gate": True})
+            problem = {"message": criterion, "element_id": task.task_spec.bpmn_id, "gate": True}
+            subject = gate_field(condition, fields)
+            if subject:
+                problem["field"] = subject
+            problems.append(problem)
     return problems
+
+
+def gate_field(condition: str, fields: set[str]) -> str | None:
+    """Return the form field a gate condition is about, if it is about exactly one.
+
+    A form field the condition only compares with a text (`outcome == 'lost' or ...`), or
+    a yes/no field beside another (`approved or not empty note`), is the case it applies
+    in, not its subject; a condition over process facts (a signed contract) or over
+    several fields belongs to no one field.
+    """
+    try:
+        tree = ast.parse(condition, mode="eval")
+    except SyntaxError:
+        return None
+    guards, flags = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and all(
+                isinstance(c, ast.Constant) and isinstance(c.value, str) for c in node.comparators):
+            guards.add(node.left.id)
+        if isinstance(node, ast.BoolOp):
+            flags.update(v.id for v in node.values if isinstance(v, ast.Name))
+    named = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in fields}
+    subjects = named - guards
+    if len(subjects) > 1:  # `approved or not empty note`: the yes/no is the case, the note the subject
+        subjects -= flags
+    return subjects.pop() if len(subjects) == 1 else None
 
 
 def form_problems(schema: dict, data) -> list[dict]:
@@ -300,12 +332,17 @@ def form_problems(schema: dict, data) -> list[dict]:
     # process variables; a form may only carry its own fields, or it could forge them.
     problems = [{"message": "not a field of this form", "field": key} for key in data if key not in fields]
     validator = Draft202012Validator(schema or {}, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    problems += [{"message": f"{_title(schema, name)} is required", "field": name}
-                 for name in (schema or {}).get("required", []) if name not in data]
+    missing = [name for name in (schema or {}).get("required", []) if name not in data]
     for error in validator.iter_errors(data):
-        if error.validator != "required":  # listed above, once per field
+        if error.validator == "required":
+            # Top-level or from an `if/then` (a field needed only while a condition holds).
+            missing += [name for name in error.validator_value
+                        if name not in data and not error.absolute_path]
+        elif error.validator not in ("if", "allOf"):
             field = ".".join(str(p) for p in error.absolute_path) or "data"
             problems.append({"message": f"{_title(schema, field)}: {error.message}", "field": field})
+    problems[:0] = [{"message": f"{_title(schema, name)} is required", "field": name}
+                    for name in dict.fromkeys(missing)]
     return problems
 
 

@@ -346,3 +346,7 @@ ZH.update(CUSTOMERS_ZH)
 from .i18n_zh_deals import DEALS_ZH  # noqa: E402
 
 ZH.update(DEALS_ZH)
+
+from .i18n_zh_tasks import TASKS_ZH  # noqa: E402
+
+ZH.update(TASKS_ZH)

@@ -147,8 +147,8 @@ def sales_works_the_deal(screen) -> int:
 
     with page.expect_navigation():  # nothing filled in: the stage gate refuses
         page.click("form.taskform button[type=submit]")
-    gate = page.inner_text(".gate-box")
-    assert "已填写客户公司" in gate and "已填写联系人" in gate
+    assert "已填写客户公司" in page.inner_text("[data-field='company'] .field-error")
+    assert "已填写联系人" in page.inner_text("[data-field='contact'] .field-error")
     screen.capture("07-task-gate-refused")
     complete(page, {"company": CUSTOMER, "contact": "李伟", "deal_name": "CRM 软件许可", "source": "web"})
     assert "已完成" in page.inner_text(".flashes")

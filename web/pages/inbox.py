@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from engine import tasks
+from engine.instances import stage_entered_at
 from core.db import utcnow
 from core.errors import InvalidInput
 
@@ -13,6 +14,7 @@ from . import back, bp, login_required, page_actor
 from .diagram import instance_diagram
 from .inbox_view import InboxQuery, build_inbox, customer_of, is_overdue
 from .instances import SIGNING_TASK, contract_context
+from .task_context import in_language, task_summary
 from .task_forms import form_data, form_fields
 
 
@@ -34,14 +36,19 @@ def task(task_id):
 
 
 def render_task(row, values: dict, problems: list[dict], status: int = 200):
-    """Render a task's page: its form filled with `values`, its problems inline and as a checklist."""
-    gates = [p["message"] for p in problems if p.get("gate")]
-    general = [p["message"] for p in problems if not p.get("gate") and not p.get("field")]
+    """Render a task's page: the deal it is about, its form filled with `values`, its problems
+    at their fields (a criterion about no one field as a checklist)."""
+    fields = form_fields(row.form or {}, values, problems)
+    names = {f.name for f in fields}
+    gates = [in_language(p["message"]) for p in problems if p.get("gate") and p.get("field") not in names]
+    general = [p["message"] for p in problems if not p.get("gate") and p.get("field") not in names]
+    now = utcnow()
+    summary = task_summary(row, row.form or {}, stage_entered_at(get_session(), row.instance_id), now)
     return render_template(
-        "task.html", task=row, fields=form_fields(row.form or {}, values, problems), gates=gates,
+        "task.html", task=row, fields=fields, gates=gates, summary=summary,
         general_problems=general, may_work=tasks.may_work_on(page_actor(), row),
         diagram=instance_diagram(row.instance), customer=customer_of(row),
-        is_overdue=is_overdue(row, utcnow()), instance_id=row.instance_id,
+        is_overdue=is_overdue(row, now), instance_id=row.instance_id,
         **(contract_context(row.instance, page_actor()) if row.element_id == SIGNING_TASK else {})), status
 
 

@@ -6,10 +6,14 @@ validation names the field, exactly as it would for the API.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
+from jsonschema import Draft202012Validator
+
 from ..i18n import gettext as _
+from .task_context import in_language
 
 TEXTAREA_MIN_LENGTH = 10  # a field that wants at least a sentence gets room for one
 
@@ -25,21 +29,69 @@ class FormField:
     options: list[tuple[str, str]] = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    visible_when: dict | None = None  # the JSON Schema the form's data must match to show the field
+    condition: str = ""  # the same in words, for pages without JavaScript
+
+    @property
+    def error_ids(self) -> list[str]:
+        """The ids of the field's messages, which its input names in aria-describedby."""
+        return [f"e-{self.name}-{n}" for n in range(1, len(self.errors) + 1)]
+
+    @property
+    def visible_when_json(self) -> str:
+        return json.dumps(self.visible_when, ensure_ascii=False) if self.visible_when else ""
 
 
 def form_fields(schema: dict, values: dict, problems: list[dict]) -> list[FormField]:
-    """Return the fields of `schema` filled with `values`, each with its problems as messages."""
-    required = set(schema.get("required") or [])
+    """Return the fields of `schema` filled with `values`, each with its problems as messages.
+
+    A stage-gate criterion about one field is among that field's messages, in words.
+    """
+    required = set(schema.get("required") or []) | conditionally_required(schema)
+    properties = schema.get("properties") or {}
     fields = []
-    for name, prop in (schema.get("properties") or {}).items():
+    for name, prop in properties.items():
         widget, options, attributes = _widget(prop)
         value = values.get(name, prop.get("default"))
+        messages = [in_language(p["message"]) if p.get("gate") else field_message(p["message"], prop)
+                    for p in problems if p.get("field") == name]
+        visible_when = prop.get("x-visible-when")
         fields.append(FormField(name=name, title=prop.get("title") or name, widget=widget,
                                 is_required=name in required, is_readonly=bool(prop.get("readOnly")),
                                 value=value, options=options, attributes=attributes,
-                                errors=list(dict.fromkeys(field_message(p["message"], prop)
-                                                          for p in problems if p.get("field") == name))))
+                                errors=list(dict.fromkeys(messages)), visible_when=visible_when,
+                                condition=_condition_words(visible_when, properties)))
     return fields
+
+
+def conditionally_required(schema: dict) -> set[str]:
+    """Return the fields an `allOf: [{if, then: {required}}]` of the schema may require."""
+    return {name for rule in schema.get("allOf") or [] if "if" in rule
+            for name in (rule.get("then") or {}).get("required") or []}
+
+
+def _condition_words(condition: dict | None, properties: dict) -> str:
+    """Return a `field == value` condition schema as a sentence; '' for anything else."""
+    if not condition:
+        return ""
+    negated = "not" in condition
+    inner = condition.get("not", condition)
+    rules = inner.get("properties") or {}
+    if len(rules) != 1:
+        return ""
+    name, rule = next(iter(rules.items()))
+    if "const" not in rule:
+        return ""
+    prop = properties.get(name) or {}
+    titles = {o.get("const"): o.get("title") for o in prop.get("oneOf", [])}
+    shown = titles.get(rule["const"]) or str(rule["const"])
+    values = {"field": in_language(prop.get("title") or name), "value": in_language(shown)}
+    return (_("Only when {field} is not {value}.", **values) if negated
+            else _("Only when {field} is {value}.", **values))
+
+
+def _holds(condition: dict | None, data: dict) -> bool:
+    return condition is None or Draft202012Validator(condition).is_valid(data)
 
 
 def _widget(prop: dict) -> tuple[str, list, dict]:
@@ -63,7 +115,7 @@ def _widget(prop: dict) -> tuple[str, list, dict]:
 
 
 def form_data(schema: dict, form) -> dict:
-    """Return the JSON data a submitted form means under `schema`; empty fields are left out."""
+    """Return the JSON data a submitted form means under `schema`; empty and hidden fields are left out."""
     data = {}
     for name, prop in (schema.get("properties") or {}).items():
         if prop.get("readOnly") or name not in form:
@@ -72,6 +124,11 @@ def form_data(schema: dict, form) -> dict:
         if raw == "":
             continue
         data[name] = _typed(prop, raw)
+    # Without JavaScript a hidden field is shown and may be filled in: what it holds does
+    # not count while its condition does not hold (a lost reason on a deal moving on).
+    for name, prop in (schema.get("properties") or {}).items():
+        if name in data and not _holds(prop.get("x-visible-when"), data):
+            del data[name]
     return data
 
 
