@@ -341,5 +341,7 @@ ZH: dict[str, str] = {
 }
 
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
+from .i18n_zh_messages import MESSAGES_ZH  # noqa: E402
 
 ZH.update(CUSTOMERS_ZH)
+ZH.update(MESSAGES_ZH)

@@ -9,6 +9,7 @@ from core.errors import InvalidInput
 
 from ..db import get_session
 from ..i18n import gettext as _
+from ..messages import server_message
 from . import back, bp, login_required, page_actor
 from .diagram import instance_diagram
 from .inbox_view import InboxQuery, build_inbox, customer_of, is_overdue
@@ -36,7 +37,7 @@ def task(task_id):
 def render_task(row, values: dict, problems: list[dict], status: int = 200):
     """Render a task's page: its form filled with `values`, its problems inline and as a checklist."""
     gates = [p["message"] for p in problems if p.get("gate")]
-    general = [p["message"] for p in problems if not p.get("gate") and not p.get("field")]
+    general = [server_message(p["message"]) for p in problems if not p.get("gate") and not p.get("field")]
     return render_template(
         "task.html", task=row, fields=form_fields(row.form or {}, values, problems), gates=gates,
         general_problems=general, may_work=tasks.may_work_on(page_actor(), row),

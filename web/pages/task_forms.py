@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..i18n import gettext as _
+from ..messages import server_message
 
 TEXTAREA_MIN_LENGTH = 10  # a field that wants at least a sentence gets room for one
 
@@ -110,4 +111,4 @@ def field_message(message: str, prop: dict) -> str:
         match = pattern.search(message)
         if match:
             return describe(match, prop)
-    return message
+    return server_message(message)
