@@ -123,7 +123,7 @@ def register_error_handlers(app: Flask) -> None:
             # A form's URL opened as a page (reloaded, bookmarked): show the page of its object.
             from .pages import page_for
 
-            target = page_for(request.path, exact=False)
+            target = page_for(request.path)
             if target:
                 return redirect(target, 303)
         return respond(exc.code or 500, [{"message": exc.description or exc.name}])

@@ -9,6 +9,7 @@ template (web/messages.py).
 """
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -160,3 +161,10 @@ def test_every_message_template_has_chinese_with_no_placeholder_of_its_own():
     for template in TEMPLATES:
         assert template in ZH, template
         assert set(PLACEHOLDER.findall(ZH[template])) <= set(PLACEHOLDER.findall(template)), template
+
+
+def test_a_refused_form_without_a_referrer_comes_back_to_its_own_page(alice):
+    response = post(alice, "/contracts/verify", {"file": (io.BytesIO(b"not a pdf"), "note.pdf")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 303 and response.location == "/contracts/verify"
+    assert "note.pdf 不是 PDF 文件" in text(alice.get(response.location))

@@ -72,26 +72,24 @@ def back(default: str = "pages.inbox") -> str:
     is the referrer of the next form sent from it, and going back to that URL would
     answer 405. Such a target, and one without a page of its own, leads to the
     nearest page above it (/tasks/<id>); failing that, to the nearest page above
-    the form's own URL (/instances/<id>/contract leads to /instances/<id>).
+    the form's own URL (/instances/<id>/contract leads to /instances/<id>, a refused
+    /contracts/verify to the page of the same URL).
     """
     for target in (request.form.get("next"), request.referrer):
         page = page_for(_same_site_path(target)) if target else None
         if page:
             return page
-    return page_for(request.path, exact=False) or url_for(default)
+    return page_for(request.path) or url_for(default)
 
 
-def page_for(target: str | None, *, exact: bool = True) -> str | None:
+def page_for(target: str | None) -> str | None:
     """Return `target` when a GET of it shows a page this person may see, else the nearest such page
-    above it (its path cut at a slash, the query dropped); None when there is none but the root.
-
-    With `exact` False, `target` itself is skipped: it is the URL of a form, not a page.
-    """
+    above it (its path cut at a slash, the query dropped); None when there is none but the root."""
     if not target or not _is_local(target):
         return None
     parts = urlsplit(target)
     path, query = parts.path, parts.query
-    if exact and _is_page(path):
+    if _is_page(path):
         return path + (f"?{query}" if query else "")
     while path.rstrip("/").count("/") > 1:
         path = path.rstrip("/").rsplit("/", 1)[0]
@@ -108,7 +106,7 @@ def current_page() -> str:
     """
     if request.method == "GET":
         return request.full_path.rstrip("?")
-    return page_for(request.path, exact=False) or url_for("pages.inbox")
+    return page_for(request.path) or url_for("pages.inbox")
 
 
 def _same_site_path(target: str) -> str | None:
