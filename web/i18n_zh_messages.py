@@ -79,6 +79,15 @@ MESSAGES_ZH: dict[str, str] = {
     "Longer than maximum length {max}.": "长度不能超过 {max}。",
     "Must be greater than or equal to {min}.": "不能小于 {min}。",
     "Must be greater than or equal to {min} and less than or equal to {max}.": "须在 {min} 到 {max} 之间。",
+    # an upload that is no model at all
+    "{name}: only .bpmn and .dmn files can be uploaded": "{name}：只能上传 .bpmn 和 .dmn 文件。",
+    "not well-formed XML: {detail}": "XML 格式不正确：{detail}",
+    "DOCTYPE declarations are not allowed": "不允许 DOCTYPE 声明。",
+    "not a BPMN or DMN file: the root element is <{element}>": "不是 BPMN 或 DMN 文件：根元素是 <{element}>。",
+    "a binary (or UTF-16) file, not UTF-8 XML text": "这是二进制（或 UTF-16）文件，不是 UTF-8 XML 文本。",
+    "not UTF-8 text (byte {byte}); save the file as UTF-8": "不是 UTF-8 文本（字节 {byte}），请将文件另存为 UTF-8。",
+    "{name} is over the {limit} MiB limit": "{name} 超过 {limit} MiB 的上限。",
+    "{name} is uploaded twice": "{name} 上传了两次。",
     # the web server's own refusals
     "The requested URL was not found on the server. If you entered the URL manually please check "
     "your spelling and try again.": "此地址没有页面。如果地址是手动输入的，请检查拼写后重试。",

@@ -78,7 +78,6 @@ TEMPLATES = [
     "not a field of this form",
     "must be an object",
     "data must be a JSON object",
-    "no file uploaded",
     "say why you set these variables",
     "the customer's signer needs a name and an e-mail address",
     "a signing link lasts at most 30 days",
@@ -102,6 +101,16 @@ TEMPLATES = [
     "Longer than maximum length {max}.",
     "Must be greater than or equal to {min}.",
     "Must be greater than or equal to {min} and less than or equal to {max}.",
+    # an upload that is no model at all (the checks of a model's elements are for a modeller to add)
+    "no file uploaded",
+    "{name}: only .bpmn and .dmn files can be uploaded",
+    "not well-formed XML: {detail}",
+    "DOCTYPE declarations are not allowed",
+    "not a BPMN or DMN file: the root element is <{element}>",
+    "a binary (or UTF-16) file, not UTF-8 XML text",
+    "not UTF-8 text (byte {byte}); save the file as UTF-8",
+    "{name} is over the {limit} MiB limit",
+    "{name} is uploaded twice",
     # the web server's own refusals (werkzeug's and Flask-WTF's descriptions)
     "The requested URL was not found on the server. If you entered the URL manually please check "
     "your spelling and try again.",

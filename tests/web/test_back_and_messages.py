@@ -138,6 +138,7 @@ def in_chinese():
     ("task 3f2a is already claimed by bob", "任务 3f2a 已被 bob 认领。"),
     ("the task cannot be completed yet", "任务还不能完成。"),
     ("process instance 7 has already ended", "流程实例 7 已经结束。"),
+    ("not well-formed XML: mismatched tag", "XML 格式不正确：mismatched tag"),
     ("contract HT-2026-0001 is rendered; only a sealed contract can be signed by the customer",
      "合同 HT-2026-0001 当前为“已生成”，只有“已盖章”的合同才能进行此操作。"),
 ])
