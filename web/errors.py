@@ -57,12 +57,13 @@ def respond(status: int, problems: list[dict]):
 def page_error(status: int, problems: list[dict]):
     """Answer a page request's error: back to the form with a message, or an error page."""
     from .i18n import gettext as _
+    from .messages import problem_text
     from .pages import back
 
     _discard_changes()
     if status == 401:
         return redirect(_login_url())
-    messages = [p.get("message") or "" for p in problems]
+    messages = [problem_text(p) for p in problems]
     if request.method == "POST" and status < 500:
         flash(_(TITLES.get(status, "Something went wrong")) + ": " + "; ".join(messages), "error")
         return redirect(back(), 303)
@@ -75,7 +76,7 @@ def page_error(status: int, problems: list[dict]):
 
 
 TITLES = {400: "The request was not understood", 401: "Please log in", 403: "Not allowed",
-          404: "Not found", 405: "Not allowed", 409: "Already changed", 410: "No longer available",
+          404: "Not found", 405: "This address only takes a form", 409: "Already changed", 410: "No longer available",
           413: "Too large", 422: "Cannot do that", 500: "Something went wrong"}
 
 
@@ -118,6 +119,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 405 and request.method == "GET" and not wants_json():
+            # A form's URL opened as a page (reloaded, bookmarked): show the page of its object.
+            from .pages import page_for
+
+            target = page_for(request.path)
+            if target:
+                return redirect(target, 303)
         return respond(exc.code or 500, [{"message": exc.description or exc.name}])
 
     @app.errorhandler(Exception)

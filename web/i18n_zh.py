@@ -341,6 +341,7 @@ ZH: dict[str, str] = {
 }
 
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
+from .i18n_zh_messages import MESSAGES_ZH  # noqa: E402
 
 ZH.update(CUSTOMERS_ZH)
 from .i18n_zh_deals import DEALS_ZH  # noqa: E402
@@ -350,3 +351,4 @@ ZH.update(DEALS_ZH)
 from .i18n_zh_tasks import TASKS_ZH  # noqa: E402
 
 ZH.update(TASKS_ZH)
+ZH.update(MESSAGES_ZH)

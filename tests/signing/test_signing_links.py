@@ -54,9 +54,9 @@ def test_the_signer_signs_once_through_their_link(api, app, client, session, dat
     assert hashlib.sha256(pdf.data).hexdigest() == api["admin"].get(f"/api/contracts/{contract['id']}") \
         .get_json()["sha256"]
     sign(signer, link["url"], expect=303, agree=False)
-    assert "tick that you have read and agree" in open_page(signer, link["url"])
+    assert "请勾选您已阅读并同意" in open_page(signer, link["url"]), "the page speaks Chinese by default"
     sign(signer, link["url"], "Somebody Else", expect=303)
-    assert "type your name as it stands on the link" in open_page(signer, link["url"])
+    assert "请按链接上的写法输入您的姓名" in open_page(signer, link["url"])
     assert contract["number"] in sign(signer, link["url"], " 张三 ").get_data(as_text=True)
 
     shown = api["carol"].get(f"/api/contracts/{contract['id']}").get_json()

@@ -104,7 +104,7 @@ def test_a_form_without_its_csrf_token_is_refused(browser, api):
     response = browser.post("/login", data={"name": "alice", "password": "alice-pass-1"})
     assert response.status_code == 303
     assert browser.get("/").status_code == 302, "not logged in"
-    assert "CSRF" in text(browser.get("/login"))
+    assert "安全令牌" in text(browser.get("/login")), "the refusal, in the page's language"
     login(browser, "alice", "alice-pass-1")
     deploy(api["admin"], FIXTURES / "loop.bpmn")
     task_id = start(api["alice"], "loop")["tasks"][0]["id"]
@@ -285,7 +285,7 @@ def test_claim_conflicts_come_back_as_a_message(api, app, alice):
     post(bob, f"/tasks/{task_id}/claim")
     response = post(alice, f"/tasks/{task_id}/claim", {"next": "/?tab=all"})
     assert response.status_code == 303 and response.location == "/?tab=all"
-    assert "already claimed by bob" in text(alice.get("/?tab=all"))
+    assert "已被 bob 认领" in text(alice.get("/?tab=all"))
     assert api["bob"].get(f"/api/tasks/{task_id}").get_json()["assignee"] == "bob"
 
 
@@ -346,7 +346,7 @@ def test_an_instance_in_error_offers_admins_a_retry(api, app, alice):
 def test_errors_are_pages_for_people_and_json_for_the_api(alice, api):
     response = alice.get("/tasks/no-such-task")
     assert response.status_code == 404 and response.mimetype == "text/html"
-    assert "未找到" in text(response) and "no task no-such-task" in text(response)
+    assert "未找到" in text(response) and "找不到任务 no-such-task" in text(response)
     assert alice.get("/instances/999999").status_code == 404
     assert alice.get("/processes/nothing/1/xml").status_code == 404
     response = api["alice"].get("/api/tasks/no-such-task")
@@ -402,5 +402,5 @@ def test_the_contract_archive_pages_answer_without_contracts(alice):
     response = post(alice, "/contracts/verify", {"file": (io.BytesIO(b"not a pdf"), "note.pdf")},
                     page="/contracts/verify", content_type="multipart/form-data")
     assert response.status_code == 303
-    assert "note.pdf is not a PDF" in text(alice.get("/contracts/verify"))
+    assert "note.pdf 不是 PDF 文件" in text(alice.get("/contracts/verify"))
     assert alice.get("/contracts/999999").status_code == 404

@@ -9,11 +9,13 @@ session cookie; every form carries a CSRF token (CSRFProtect, set up in app.py).
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from .. import i18n
+from ..messages import server_message
 from ..auth import PUBLIC, SIGNED_IN, current_actor, declare_permissions, page_user
 
 bp = Blueprint("pages", __name__, template_folder="../templates", static_folder="../static",
@@ -63,21 +65,93 @@ def safe_next(target: str | None, default: str = "pages.inbox") -> str:
 
 
 def back(default: str = "pages.inbox") -> str:
-    """Return where a form should lead back to: its `next` field, the referrer, or `default`."""
-    target = request.form.get("next") or request.referrer
-    if target:
-        parts = urlsplit(target)
-        if parts.netloc and parts.netloc != request.host:
-            target = None
-        elif parts.netloc:
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-    return safe_next(target, default)
+    """Return where a form leads back to: its `next` field, the referrer, or the page of its object.
+
+    A target is only taken when a GET of it would show a page this person may see:
+    a page rendered by a refused POST (a form with errors at /tasks/<id>/complete)
+    is the referrer of the next form sent from it, and going back to that URL would
+    answer 405. Such a target, and one without a page of its own, leads to the
+    nearest page above it (/tasks/<id>); failing that, to the nearest page above
+    the form's own URL (/instances/<id>/contract leads to /instances/<id>, a refused
+    /contracts/verify to the page of the same URL).
+    """
+    for target in (request.form.get("next"), request.referrer):
+        page = page_for(_same_site_path(target)) if target else None
+        if page:
+            return page
+    return page_for(request.path) or url_for(default)
+
+
+def page_for(target: str | None) -> str | None:
+    """Return `target` when a GET of it shows a page this person may see, else the nearest such page
+    above it (its path cut at a slash, the query dropped); None when there is none but the root."""
+    if not target or not _is_local(target):
+        return None
+    parts = urlsplit(target)
+    path, query = parts.path, parts.query
+    if _is_page(path):
+        return path + (f"?{query}" if query else "")
+    while path.rstrip("/").count("/") > 1:
+        path = path.rstrip("/").rsplit("/", 1)[0]
+        if _is_page(path):
+            return path
+    return None
+
+
+def current_page() -> str:
+    """Return the URL that shows this request's page again: itself for a GET, else the page of its object.
+
+    The language switch sends it as `next`, so that switching on a page rendered by a
+    refused form (whose URL takes only a POST) shows that page again, in the other language.
+    """
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return page_for(request.path) or url_for("pages.inbox")
+
+
+def _same_site_path(target: str) -> str | None:
+    parts = urlsplit(target)
+    if parts.netloc:
+        if parts.netloc != request.host:
+            return None
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return target
+
+
+def _is_local(target: str) -> bool:
+    parts = urlsplit(target)
+    return (not parts.scheme and not parts.netloc and target.startswith("/")
+            and not target.startswith("//") and "\\" not in target)
+
+
+def _is_page(path: str) -> bool:
+    # A page: a GET route outside the API whose declared permission this person holds.
+    if path == "/api" or path.startswith("/api/"):
+        return False
+    adapter = current_app.url_map.bind(request.host, script_name=request.script_root or None)
+    try:
+        endpoint, _ = adapter.match(unquote(path), method="GET")
+    except HTTPException:  # not found, POST only, or a redirect to another spelling
+        return False
+    blueprint, _, view = endpoint.rpartition(".")
+    need = getattr(current_app.blueprints.get(blueprint), "permissions", {}).get(view)
+    if need is None:
+        return False  # the route declares no permission, so it is closed
+    if need in (PUBLIC, SIGNED_IN) or page_user() is None:
+        return True  # a person not logged in is asked to log in there, then comes back
+    return current_actor().can(need)
+
+
+@bp.app_template_filter("message")
+def message_filter(text: str) -> str:
+    """A server's message (a BPMN problem, a refusal) in the request's language: `{{ p.message|message }}`."""
+    return server_message(text)
 
 
 @bp.app_context_processor
 def page_globals():
     return {"current_user": page_user() if _has_request_user() else None,
-            "locale": i18n.current_locale(), "locales": i18n.LOCALES}
+            "locale": i18n.current_locale(), "locales": i18n.LOCALES, "current_page": current_page}
 
 
 def _has_request_user() -> bool:

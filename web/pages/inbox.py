@@ -10,6 +10,7 @@ from core.errors import InvalidInput
 
 from ..db import get_session
 from ..i18n import gettext as _
+from ..messages import server_message
 from . import back, bp, login_required, page_actor
 from .diagram import instance_diagram
 from .inbox_view import InboxQuery, build_inbox, customer_of, is_overdue
@@ -41,7 +42,7 @@ def render_task(row, values: dict, problems: list[dict], status: int = 200):
     fields = form_fields(row.form or {}, values, problems)
     names = {f.name for f in fields}
     gates = [in_language(p["message"]) for p in problems if p.get("gate") and p.get("field") not in names]
-    general = [p["message"] for p in problems if not p.get("gate") and p.get("field") not in names]
+    general = [server_message(p["message"]) for p in problems if not p.get("gate") and p.get("field") not in names]
     now = utcnow()
     summary = task_summary(row, row.form or {}, stage_entered_at(get_session(), row.instance_id), now)
     return render_template(

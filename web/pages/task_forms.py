@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from jsonschema import Draft202012Validator
 
 from ..i18n import gettext as _
+from ..messages import server_message
 from .task_context import in_language
 
 TEXTAREA_MIN_LENGTH = 10  # a field that wants at least a sentence gets room for one
@@ -167,4 +168,4 @@ def field_message(message: str, prop: dict) -> str:
         match = pattern.search(message)
         if match:
             return describe(match, prop)
-    return message
+    return server_message(message)
