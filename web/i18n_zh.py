@@ -343,3 +343,7 @@ ZH: dict[str, str] = {
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
 
 ZH.update(CUSTOMERS_ZH)
+
+from .i18n_zh_verify import VERIFY_ZH  # noqa: E402
+
+ZH.update(VERIFY_ZH)
