@@ -47,6 +47,8 @@ ISSUES = {
     "not_validated": "the signature cannot be validated: {reason}",
     "bytes_changed": ("the document's bytes were changed after it was signed: the signature no longer "
                       "matches them, so its certificate cannot be checked either"),
+    "signature_invalid": ("the signature value does not verify: the signature itself was altered, so its "
+                          "certificate cannot be checked either"),
     "changed_after_signing": "the document was changed after this signature",
     "partial_coverage": "the signature covers only part of its revision, so later changes cannot be ruled out",
     "archive_changed": "the archived file no longer matches its SHA-256 {sha256}",
@@ -187,7 +189,7 @@ async def _validate(reader: PdfFileReader, trust: Trust, report: dict) -> None:
 def _signature_status(status) -> dict:
     stamp = status.timestamp_validity
     intact = bool(status.intact and status.valid)
-    findings = [] if intact else [("bytes_changed", {})]
+    findings = [] if intact else [_broken(status)]
     # Trust is judged only over bytes that match their signature: pyHanko skips the
     # chain when the digest differs, and "not trusted" would then be a false claim.
     if intact:
@@ -212,7 +214,7 @@ def _signature_status(status) -> dict:
 
 def _timestamp_status(status) -> dict:
     intact = bool(status.intact and status.valid)
-    findings = [("bytes_changed", {})] if not intact else _trust_findings(status)
+    findings = [_broken(status)] if not intact else _trust_findings(status)
     modified = intact and _is_modified(status)
     if modified:
         findings.append(("changed_after_signing", {}))
@@ -220,6 +222,12 @@ def _timestamp_status(status) -> dict:
             "intact": intact, "trusted": bool(intact and status.trusted), "trust_checked": intact,
             "coverage": _name(status.coverage), "modification_level": _name(status.modification_level),
             "modified_after_signing": modified, "findings": findings}
+
+
+def _broken(status) -> tuple[str, dict]:
+    """A digest mismatch means the signed bytes changed; a bad signature value over the
+    right digest means the signature itself (outside the signed bytes) was altered."""
+    return ("bytes_changed", {}) if not status.intact else ("signature_invalid", {})
 
 
 def _review_revisions(reader: PdfFileReader, report: dict) -> None:
@@ -267,7 +275,8 @@ def _summarise(report: dict) -> None:
 
 
 def _verdict(report: dict) -> str:
-    if any(issue["code"] == "unreadable" for issue in report["issues"]):
+    codes = {issue["code"] for issue in report["issues"]}
+    if codes & {"unreadable", "not_validated"}:
         return "unreadable"
     if not report["signatures"]:
         return "unsigned"

@@ -41,6 +41,8 @@ VERIFY_ZH: dict[str, str] = {
     "the signature cannot be validated: {reason}": "无法验证该签名：{reason}",
     "the document's bytes were changed after it was signed: the signature no longer matches them, so its certificate cannot be checked either":
         "文档在签署后其字节被改动：签名与之不再一致，因此也无法核验其证书",
+    "the signature value does not verify: the signature itself was altered, so its certificate cannot be checked either":
+        "签名值验证未通过：签名本身被改动，因此也无法核验其证书",
     "the document was changed after this signature": "文档在此签名之后被修改",
     "the signature covers only part of its revision, so later changes cannot be ruled out":
         "该签名只覆盖了其所在版本的一部分，无法排除之后的改动",

@@ -109,6 +109,25 @@ def test_content_drawn_on_a_page_after_signing_is_named(signed_contract, data_di
     assert [c["code"] for r in result["revisions"]["changed"] for c in r["changes"]] == ["page_content"]
 
 
+def test_a_comment_added_after_signing_is_named(signed_contract, data_dir):
+    writer = IncrementalPdfFileWriter(BytesIO(signed_contract["pdf"]))
+    page = writer.find_page_for_modification(2)[0].get_object()
+    comment = generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/Text"),
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in (72, 72, 96, 96)]),
+        generic.NameObject("/Contents"): generic.TextStringObject("价格改为 99,000")})
+    page[generic.NameObject("/Annots")] = generic.ArrayObject([*page.get("/Annots", []),
+                                                              writer.add_object(comment)])
+    writer.update_container(page)
+    output = BytesIO()
+    writer.write(output)
+    result = report(output.getvalue(), data_dir)
+    assert result["verdict"] == "modified"
+    assert [(c["code"], c["params"]) for r in result["revisions"]["changed"] for c in r["changes"]] == [
+        ("page_annotations", {"page": 3})]
+
+
 def test_one_changed_byte_says_the_bytes_changed_once_and_claims_nothing_of_trust(signed_contract, data_dir):
     result = report(tampered(signed_contract["pdf"]), data_dir)
     assert (result["verdict"], result["intact"], result["trusted"], result["valid"]) == ("tampered", False,
@@ -194,3 +213,19 @@ def test_every_problem_and_change_text_has_chinese():
     assert sorted(texts - ZH.keys()) == []
     for text in texts:  # the same placeholders on both sides, or format() fails at runtime
         assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", ZH[text])), text
+
+
+def test_a_revoked_signer_is_amber_with_the_reason_once_in_chinese(api, app, data_dir):
+    pdf = signed_through_the_app(api, app)
+    serial = upload(api["alice"], pdf)["signatures"][1]["serial"]
+    revoked = api["admin"].post("/api/signing/revocations", json={"serial": serial, "reason": "key_compromise"})
+    assert revoked.status_code == 200, revoked.get_json()
+    verdict = upload(api["alice"], pdf)
+    assert (verdict["verdict"], verdict["intact"], verdict["trusted"]) == ("untrusted", True, False)
+    [issue] = verdict["issues"]
+    assert issue["code"] == "revoked" and [s["number"] for s in issue["subjects"]] == [2]
+    html = verify_page(page_client(app, "zh"), pdf)
+    text = visible(html)
+    assert 'data-verdict="untrusted"' in html and "verdict-ok" not in html
+    assert text.count(f"证书已于 {issue['params']['date'][:10]} 被吊销（密钥泄露）") == 1
+    assert "签名 2（张三，客户）" in text and "key compromise" not in text
