@@ -166,8 +166,12 @@ def verify_contract(session: Session, contract_id: int, *, data_dir: Path | None
     data = archive.read_unchecked(_archive_root(folder), latest.sha256)
     report = verify.verify_pdf(data, keys.trust(folder), file_name=f"{contract.number}.pdf")
     if report["sha256"] != latest.sha256:
-        report["intact"] = report["trusted"] = False
-        report["problems"].insert(0, f"the archived file no longer matches its SHA-256 {latest.sha256}")
+        report["intact"] = report["trusted"] = report["valid"] = False
+        report["verdict"] = "tampered"
+        verify.add_issue(report, "archive_changed", sha256=latest.sha256)
+        # The archive's own check comes first: it explains every other finding.
+        report["issues"].insert(0, report["issues"].pop())
+        report["problems"] = [issue["message"] for issue in report["issues"]]
     return {"id": contract.id, "instance_id": contract.instance_id, "status": contract.status,
             "revision": latest.number, **report}
 

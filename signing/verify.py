@@ -21,7 +21,7 @@ from pyhanko.sign.validation import (KeyUsageConstraints, SignatureCoverageLevel
 
 from core.errors import InvalidInput
 
-from . import pades
+from . import changes, pades
 from .keys import Trust
 
 ROLES = {pades.COMPANY: "company", pades.CUSTOMER: "customer", pades.COMPLETION: "completion"}
@@ -32,13 +32,37 @@ KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation
                                 match_all_key_usages=False)
 ALLOWED_CHANGES = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 INDICATIONS = {
-    "NO_CERTIFICATE_CHAIN_FOUND": "the certificate does not chain to a trusted root",
-    "OUT_OF_BOUNDS_NO_POE": "the certificate had expired or was not yet valid",
-    "EXPIRED": "the certificate has expired",
-    "NOT_YET_VALID": "the certificate is not valid yet",
-    "REVOKED_NO_POE": "the certificate is revoked",
-    "REVOKED_CA_NO_POE": "a CA certificate above the signer's is revoked",
-    "TRY_LATER": "revocation information is not available",
+    "NO_CERTIFICATE_CHAIN_FOUND": "no_chain",
+    "OUT_OF_BOUNDS_NO_POE": "out_of_bounds",
+    "EXPIRED": "expired",
+    "NOT_YET_VALID": "not_yet_valid",
+    "REVOKED_NO_POE": "revoked_no_date",
+    "REVOKED_CA_NO_POE": "ca_revoked_no_date",
+    "TRY_LATER": "no_revocation_info",
+}
+# Each problem's English text is also its key in the catalogue (web/i18n_zh_verify.py).
+ISSUES = {
+    "no_signatures": "the PDF carries no signatures",
+    "unreadable": "the signatures cannot be read: {reason}",
+    "not_validated": "the signature cannot be validated: {reason}",
+    "bytes_changed": ("the document's bytes were changed after it was signed: the signature no longer "
+                      "matches them, so its certificate cannot be checked either"),
+    "signature_invalid": ("the signature value does not verify: the signature itself was altered, so its "
+                          "certificate cannot be checked either"),
+    "changed_after_signing": "the document was changed after this signature",
+    "partial_coverage": "the signature covers only part of its revision, so later changes cannot be ruled out",
+    "archive_changed": "the archived file no longer matches its SHA-256 {sha256}",
+    "no_chain": "the certificate does not chain to a trusted root",
+    "out_of_bounds": "the certificate had expired or was not yet valid",
+    "expired": "the certificate has expired",
+    "not_yet_valid": "the certificate is not valid yet",
+    "revoked": "the certificate was revoked on {date} ({reason})",
+    "ca_revoked": "a CA certificate above the signer's was revoked on {date} ({reason})",
+    "revoked_no_date": "the certificate is revoked",
+    "ca_revoked_no_date": "a CA certificate above the signer's is revoked",
+    "no_revocation_info": "revocation information is not available",
+    "untrusted": "the certificate is not trusted",
+    "timestamp_untrusted": "its timestamp is not trusted",
 }
 
 log = logging.getLogger(__name__)
@@ -47,22 +71,52 @@ log = logging.getLogger(__name__)
 def verify_pdf(data: bytes, trust: Trust, *, file_name: str = "document.pdf") -> dict:
     """Validate every signature and document timestamp in `data` against `trust`.
 
+    The report's `verdict` is the one word a page colours: valid, modified (intact
+    signatures, but the file was changed after signing beyond what signing allows),
+    tampered (signed bytes changed), untrusted, unsigned or unreadable. `issues` are the
+    problems, each once, as a code, a catalogue text with its parameters and the
+    signatures it concerns; `problems` are the same in English, for old clients.
+
     Raises:
         InvalidInput: when `data` is not a PDF, naming `file_name`.
     """
     reader = open_pdf(data, file_name)
     report = {"file": file_name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+              "verdict": "unreadable", "valid": False,
               "intact": False, "trusted": False, "modified_after_signing": False,
-              "signatures": [], "document_timestamps": [], "problems": [],
+              "signatures": [], "document_timestamps": [], "issues": [], "problems": [],
+              "revisions": {"total": None, "unsigned": [], "changed": []},
               "contract": embedded_contract(reader)}
     try:
         asyncio.run(_validate(reader, trust, report))
     except Exception as exc:  # noqa: BLE001 - untrusted input: a damaged structure verifies nothing
         log.debug("cannot read the signatures of %s", file_name, exc_info=True)
-        report["problems"].append(f"the signatures cannot be read: {exc}")
+        report["signatures"], report["document_timestamps"] = [], []
+        add_issue(report, "unreadable", reason=str(exc)[:300] or type(exc).__name__)
         return report
+    try:
+        _review_revisions(reader, report)
+    except Exception as exc:  # noqa: BLE001 - the signatures stand; only the words are missing
+        log.debug("cannot review the revisions of %s", file_name, exc_info=True)
+        report["revisions"]["changed"] = [{"number": None, "level": "other", "allowed": False,
+                                           "level_text": changes.LEVELS["other"], "changes": [
+            changes.entry("not_described", reason=type(exc).__name__)]}]
     _summarise(report)
     return report
+
+
+def add_issue(report: dict, code: str, subject: dict | None = None, **params) -> None:
+    """Record a problem once: a second signature with the same problem joins its subjects."""
+    for issue in report["issues"]:
+        if issue["code"] == code and issue["params"] == params:
+            break
+    else:
+        issue = {"code": code, "text": ISSUES[code], "params": params, "subjects": []}
+        report["issues"].append(issue)
+    if subject is not None and subject not in issue["subjects"]:
+        issue["subjects"].append(subject)
+    issue["message"] = _english(issue)
+    report["problems"] = [item["message"] for item in report["issues"]]
 
 
 def describe_signatures(data: bytes) -> list[dict]:
@@ -106,54 +160,93 @@ def embedded_contract(reader: PdfFileReader) -> dict | None:
 async def _validate(reader: PdfFileReader, trust: Trust, report: dict) -> None:
     context = pades.validation_context(trust)
     levels = _levels(reader)
+    total = reader.xrefs.total_revisions
     for index, embedded in enumerate(reader.embedded_regular_signatures):
-        entry = {**_identify(embedded), "level": levels[index]}
+        entry = {**_identify(embedded), "number": index + 1, "level": levels[index],
+                 "revision": embedded.signed_revision + 1, "revisions_total": total}
         try:
             status = await async_validate_pdf_signature(embedded, context, context,
                                                         key_usage_settings=KEY_USAGE)
             entry.update(_signature_status(status))
         except Exception as exc:  # noqa: BLE001 - untrusted input: any failure means "not verified"
             log.debug("signature %s failed to validate", embedded.field_name, exc_info=True)
-            entry.update(intact=False, trusted=False, modified_after_signing=True,
-                         problems=[f"cannot be validated: {exc}"])
+            entry.update(intact=False, trusted=False, trust_checked=False, modified_after_signing=True,
+                         findings=[("not_validated", {"reason": str(exc)[:300] or type(exc).__name__})])
         report["signatures"].append(entry)
-    for embedded in reader.embedded_timestamp_signatures:
+    for index, embedded in enumerate(reader.embedded_timestamp_signatures):
+        base = {"field": embedded.field_name, "number": index + 1,
+                "revision": embedded.signed_revision + 1, "revisions_total": total}
         try:
             status = await async_validate_pdf_timestamp(embedded, context)
-            report["document_timestamps"].append(_timestamp_status(embedded, status))
+            report["document_timestamps"].append({**base, **_timestamp_status(status)})
         except Exception as exc:  # noqa: BLE001 - as above
-            report["document_timestamps"].append({"field": embedded.field_name, "intact": False,
-                                                  "trusted": False, "problems": [str(exc)]})
+            report["document_timestamps"].append(
+                {**base, "intact": False, "trusted": False, "trust_checked": False,
+                 "modified_after_signing": True,
+                 "findings": [("not_validated", {"reason": str(exc)[:300] or type(exc).__name__})]})
 
 
 def _signature_status(status) -> dict:
     stamp = status.timestamp_validity
-    problems = _trust_problems(status)
-    if not (status.intact and status.valid):
-        problems.insert(0, "the signed bytes were changed: the signature does not match them")
-    if stamp is not None and not stamp.trusted:
-        problems.append("its timestamp is not trusted")
-    modified = _is_modified(status)
+    intact = bool(status.intact and status.valid)
+    findings = [] if intact else [_broken(status)]
+    # Trust is judged only over bytes that match their signature: pyHanko skips the
+    # chain when the digest differs, and "not trusted" would then be a false claim.
+    if intact:
+        findings += _trust_findings(status)
+        if stamp is not None and not stamp.trusted:
+            findings.append(("timestamp_untrusted", {}))
+    modified = intact and _is_modified(status)
     if modified:
-        problems.append(f"the document was changed after this signature "
-                        f"({_name(status.modification_level)})")
+        findings.append(("changed_after_signing", {}))
+    if intact and status.coverage is not None and status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+        findings.append(("partial_coverage", {}))
     return {
         "signed_at": _iso(stamp.timestamp if stamp else status.signer_reported_dt),
         "timestamp": {"at": _iso(stamp.timestamp), "trusted": stamp.trusted} if stamp else None,
-        "intact": bool(status.intact and status.valid), "trusted": bool(status.trusted),
+        "intact": intact, "trusted": bool(intact and status.trusted), "trust_checked": intact,
         "revoked": status.revoked, "revocation": _revocation(status),
         "coverage": _name(status.coverage), "modification_level": _name(status.modification_level),
-        "modified_after_signing": modified, "problems": problems,
+        "docmdp_ok": status.docmdp_ok, "bottom_line": bool(status.bottom_line),
+        "modified_after_signing": modified, "findings": findings,
     }
 
 
-def _timestamp_status(embedded, status) -> dict:
-    problems = _trust_problems(status)
-    modified = _is_modified(status)
-    return {"field": embedded.field_name, "at": _iso(status.timestamp),
-            "signer": _common_name(status.signing_cert.subject),
-            "intact": bool(status.intact and status.valid), "trusted": bool(status.trusted),
-            "modified_after_signing": modified, "problems": problems}
+def _timestamp_status(status) -> dict:
+    intact = bool(status.intact and status.valid)
+    findings = [_broken(status)] if not intact else _trust_findings(status)
+    modified = intact and _is_modified(status)
+    if modified:
+        findings.append(("changed_after_signing", {}))
+    return {"at": _iso(status.timestamp), "signer": _common_name(status.signing_cert.subject),
+            "intact": intact, "trusted": bool(intact and status.trusted), "trust_checked": intact,
+            "coverage": _name(status.coverage), "modification_level": _name(status.modification_level),
+            "modified_after_signing": modified, "findings": findings}
+
+
+def _broken(status) -> tuple[str, dict]:
+    """A digest mismatch means the signed bytes changed; a bad signature value over the
+    right digest means the signature itself (outside the signed bytes) was altered."""
+    return ("bytes_changed", {}) if not status.intact else ("signature_invalid", {})
+
+
+def _review_revisions(reader: PdfFileReader, report: dict) -> None:
+    """Say which revisions no signature covers, and what the revisions after signing changed."""
+    total = reader.xrefs.total_revisions
+    report["revisions"]["total"] = total
+    covered = [item["revision"] for item in report["signatures"] + report["document_timestamps"]]
+    if not covered:
+        return
+    last = max(covered)
+    report["revisions"]["unsigned"] = list(range(last + 1, total + 1))
+    modified = any(item["modified_after_signing"] for item in report["signatures"]
+                   + report["document_timestamps"])
+    # Without a change beyond signing only the unsigned tail needs words; with one,
+    # every revision after the first signature is judged, to find which one it was.
+    first = min(item["revision"] for item in report["signatures"]) if modified else last
+    reviewed = changes.review(reader, range(first, total))
+    report["revisions"]["changed"] = [item for item in reviewed
+                                      if not item["allowed"] or item["number"] > last]
 
 
 def _summarise(report: dict) -> None:
@@ -163,10 +256,61 @@ def _summarise(report: dict) -> None:
     report["trusted"] = report["intact"] and all(item["trusted"] for item in every)
     report["modified_after_signing"] = any(item["modified_after_signing"] for item in every)
     if not signatures:
-        report["problems"].append("the PDF carries no signatures")
+        add_issue(report, "no_signatures")
     for item in every:
-        who = item.get("signer") or item["field"]
-        report["problems"].extend(f"{item['field']} ({who}): {problem}" for problem in item["problems"])
+        subject = _subject(item)
+        item["problems"] = []
+        for code, params in item.pop("findings"):
+            add_issue(report, code, subject, **params)
+            item["problems"].append(ISSUES[code].format(**params))
+        item["issues"] = [code for code, _params in _codes(report, subject)]
+    # The English message of a change after signing says what changed; a page builds
+    # the same from report["revisions"]["changed"] in the reader's language.
+    for issue in report["issues"]:
+        if issue["code"] == "changed_after_signing":
+            issue["message"] = f"{issue['message']}: {_what_changed(report)}"
+    report["problems"] = [issue["message"] for issue in report["issues"]]
+    report["verdict"] = _verdict(report)
+    report["valid"] = report["verdict"] == "valid"
+
+
+def _verdict(report: dict) -> str:
+    codes = {issue["code"] for issue in report["issues"]}
+    if codes & {"unreadable", "not_validated"}:
+        return "unreadable"
+    if not report["signatures"]:
+        return "unsigned"
+    if not report["intact"]:
+        return "tampered"
+    if report["modified_after_signing"]:
+        return "modified"
+    return "valid" if report["trusted"] else "untrusted"
+
+
+def _what_changed(report: dict) -> str:
+    described = [f"revision {item['number']}: " + " ".join(change["message"] for change in item["changes"])
+                 for item in report["revisions"]["changed"] if not item["allowed"] and item["changes"]]
+    return "; ".join(described) or "changes that signing does not allow"
+
+
+def _codes(report: dict, subject: dict) -> list[tuple[str, dict]]:
+    return [(issue["code"], issue["params"]) for issue in report["issues"] if subject in issue["subjects"]]
+
+
+def _subject(item: dict) -> dict:
+    if "role" in item:
+        return {"kind": "signature", "number": item["number"], "signer": item["signer"],
+                "role": item["role"]}
+    return {"kind": "timestamp", "number": item["number"], "signer": item.get("signer") or item["field"]}
+
+
+def _english(issue: dict) -> str:
+    message = issue["text"].format(**issue["params"])
+    if not issue["subjects"]:
+        return message
+    who = ", ".join(f"signature {s['number']} ({s['signer']}, {s['role']})" if s["kind"] == "signature"
+                    else f"document timestamp {s['number']} ({s['signer']})" for s in issue["subjects"])
+    return f"{who}: {message}"
 
 
 def _is_modified(status) -> bool:
@@ -175,18 +319,17 @@ def _is_modified(status) -> bool:
     return status.docmdp_ok is False or status.modification_level not in ALLOWED_CHANGES
 
 
-def _trust_problems(status) -> list[str]:
+def _trust_findings(status) -> list[tuple[str, dict]]:
     if status.trusted:
         return []
     details = status.revocation_details
     if details is not None:
-        whose = "a CA certificate above the signer's" if details.ca_revoked else "the certificate"
-        reason = str(details.revocation_reason.native).replace("_", " ")
-        return [f"{whose} was revoked on {_iso(details.revocation_date)} ({reason})"]
+        return [("ca_revoked" if details.ca_revoked else "revoked",
+                 {"date": _iso(details.revocation_date),
+                  "reason": str(details.revocation_reason.native).replace("_", " ")})]
     indication = status.trust_problem_indic
-    if indication is not None:
-        return [INDICATIONS.get(indication.name, indication.name.lower().replace("_", " "))]
-    return ["the certificate does not chain to a trusted root"]
+    code = INDICATIONS.get(indication.name, "untrusted") if indication is not None else "no_chain"
+    return [(code, {})]
 
 
 def _revocation(status) -> dict | None:

@@ -150,15 +150,38 @@ class ContractDetailSchema(ContractSchema):
     events = fields.List(fields.Nested(ContractEventSchema))
 
 
+VERDICTS = ("valid", "modified", "tampered", "untrusted", "unsigned", "unreadable")
+
+
+class IssueSchema(Schema):
+    code = fields.String(metadata={"description": "stable: bytes_changed, changed_after_signing, "
+                                                  "no_chain, revoked, archive_changed, …"})
+    message = fields.String(metadata={"description": "in English, naming the signatures concerned"})
+    text = fields.String(metadata={"description": "the message's template, before `params` are filled in"})
+    params = fields.Dict()
+    subjects = fields.List(fields.Dict(), metadata={"description": "the signatures and document "
+                                                                   "timestamps it concerns"})
+
+
 class VerificationSchema(Schema):
+    verdict = fields.String(metadata={"description": "one of " + ", ".join(VERDICTS) + "; only "
+                                                     "'valid' means nothing is wrong"})
+    valid = fields.Boolean(metadata={"description": "intact, trusted and not modified after signing"})
     intact = fields.Boolean(metadata={"description": "every signature matches the bytes it signed"})
     trusted = fields.Boolean(metadata={"description": "intact, and every signer chains to a trusted, "
-                                                      "unrevoked certificate"})
+                                                      "unrevoked certificate (says nothing of later "
+                                                      "changes: see modified_after_signing)"})
     modified_after_signing = fields.Boolean(metadata={"description": "changed beyond signing, form "
                                                                      "filling and validation data"})
-    signatures = fields.List(fields.Dict())
+    signatures = fields.List(fields.Dict(), metadata={"description": "each with number, revision (the "
+                                                                     "last one it covers) and "
+                                                                     "revisions_total"})
     document_timestamps = fields.List(fields.Dict())
-    problems = fields.List(fields.String())
+    issues = fields.List(fields.Nested(IssueSchema), metadata={"description": "each problem once"})
+    problems = fields.List(fields.String(), metadata={"description": "the issues' messages"})
+    revisions = fields.Dict(metadata={"description": "total; unsigned: the revisions no signature or "
+                                                     "timestamp covers; changed: what later revisions "
+                                                     "changed, in words"})
     file = fields.String()
     sha256 = fields.String()
     size = Int64()

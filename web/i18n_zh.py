@@ -340,15 +340,12 @@ ZH: dict[str, str] = {
     "Merged {loser} into {survivor}.": "已将 {loser} 合并到 {survivor}。",
 }
 
+# The catalogues of the other screens, each in its own module, merged into one.
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
-from .i18n_zh_messages import MESSAGES_ZH  # noqa: E402
-
-ZH.update(CUSTOMERS_ZH)
 from .i18n_zh_deals import DEALS_ZH  # noqa: E402
-
-ZH.update(DEALS_ZH)
-
+from .i18n_zh_messages import MESSAGES_ZH  # noqa: E402
 from .i18n_zh_tasks import TASKS_ZH  # noqa: E402
+from .i18n_zh_verify import VERIFY_ZH  # noqa: E402
 
-ZH.update(TASKS_ZH)
-ZH.update(MESSAGES_ZH)
+for _catalogue in (CUSTOMERS_ZH, DEALS_ZH, TASKS_ZH, MESSAGES_ZH, VERIFY_ZH):
+    ZH.update(_catalogue)
