@@ -49,9 +49,4 @@ DEALS_ZH: dict[str, str] = {
     "Expected close date": "预计成交日期",
     "Open the deal": "创建商机",
     "Cancel": "取消",
-    "required": "必填",
-    "Missing data for required field.": "必填项。",
-    "Not a valid integer.": "不是有效的整数。",
-    "Not a valid date.": "不是有效的日期。",
-    "Must be greater than or equal to 0.": "不能小于 0。",
 }

@@ -27,7 +27,7 @@ _unknown: set[str] = set()
 # The things a message may name by kind ("no {what} {key}"), longest first so that
 # "process instance" wins over "process".
 NOUNS = ("process definition", "process instance", "committee member", "duplicate candidate",
-         "contact link", "company link", "opportunity", "import job", "API token", "contract",
+         "contact link", "company link", "opportunity", "import job", "API token", "contract", "customer",
          "contracts", "company", "contact", "process", "tender", "order", "event", "task", "user",
          "team")
 STATUSES = ("open", "completed", "cancelled", "running", "waiting", "terminated", "error",
