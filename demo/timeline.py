@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_right
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ DUE_DAYS = {"qualify_lead": 5, "confirm_needs": 10, "design_solution": 14, "nego
 # Priority by the deal's amount (CNY), from the largest; the engine's default is 50.
 PRIORITY_BY_AMOUNT = [(2_000_000, 80), (1_000_000, 65), (500_000, 50), (0, 30)]
 TENDER_PRIORITY = 75  # tender dates are set by the buyer and do not move
+OFFICE = ZoneInfo("Asia/Shanghai")  # where the demo's people work: tasks fall due at 18:00 there
 
 # Typical days in each stage, (shortest, longest).
 TYPICAL_DAYS = {"线索获取": (4, 12), "需求确认": (7, 20), "方案制定": (10, 25), "商务谈判": (10, 30),
@@ -117,10 +119,16 @@ def schedule_open_tasks(session: Session, instance_ids: list[int]) -> None:
                                                    HumanTask.status == "open"))
     for row in rows:
         if row.due_at is None:
-            row.due_at = row.created_at + timedelta(days=DUE_DAYS.get(row.element_id, 7))
+            row.due_at = _end_of_day(row.created_at + timedelta(days=DUE_DAYS.get(row.element_id, 7)))
         if row.priority == DEFAULT_PRIORITY:
             row.priority = _priority(row.instance)
     session.flush()
+
+
+def _end_of_day(moment: datetime) -> datetime:
+    """Return 18:00 in the demo team's office, Shanghai, of the day `moment` falls on there, in UTC."""
+    local = moment.astimezone(OFFICE)
+    return local.replace(hour=18, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
 
 
 def _priority(instance: ProcessInstance) -> int:

@@ -100,6 +100,6 @@ def test_the_demo_inbox_shows_overdue_work_first(demo_app, session):
     assert answer.status_code == 302
     inbox = browser.get("/?tab=all").get_data(as_text=True)
     assert re.search(r'class="badge badge-overdue"[^>]*>已逾期 \d+ 天', inbox)
-    assert re.search(r'截止 <time datetime="[^"]+" data-zone="Asia/Shanghai">\d{4}-\d\d-\d\d \d\d:\d\d UTC\+8',
+    assert re.search(r'截止 <time datetime="[^"]+" data-zone="Asia/Shanghai">\d{4}-\d\d-\d\d 18:00 UTC\+8',
                      inbox)
     assert inbox.index("badge-overdue") < inbox.index("badge badge-due"), "sorted by due date"
