@@ -40,7 +40,9 @@ def load_demo(session: Session) -> bool:
 
     The sales book (demo.records) is made of real process instances, so it is
     loaded only once the bundled processes are deployed (`flask demo` deploys
-    them first); demo.timeline then spreads their history over the past months.
+    them first); demo.timeline then spreads their history over the past months
+    and gives the open tasks due dates and priorities. Deals past 合同签署 have
+    their contract signed by both parties through the archive (demo.contracts).
     """
     created = False
     if accounts.find_user(session, DEMO_USERS[0][0]) is None:
@@ -57,5 +59,6 @@ def load_demo(session: Session) -> bool:
         tender_won, _, tender_deal = instance_ids[-3:]
         timeline.spread_history(session, instance_ids, now=now,
                                 last_change_days={tender_won: 16, tender_deal: 14})
+        timeline.schedule_open_tasks(session, instance_ids)
         created = True
     return created

@@ -16,8 +16,11 @@ from crm import deals, tenders
 from customers import companies, contacts
 from crm.models import Opportunity
 import accounts
-from engine import instances, tasks
+from engine import tasks
+from signing import funnel
 from accounts.models import User
+
+from . import contracts
 
 # name, parent, industry, city
 COMPANIES = [
@@ -69,6 +72,8 @@ DEALS = [
     ("江苏移动", "集客 CRM 升级", 1700000, "wang", ("lost", "negotiate", "price")),
     ("国网浙江省电力", "客户服务平台", 1400000, "lina", ("lost", "sign_contract", "timing")),
 ]
+# Deals waiting at 合同签署 whose contract legal has drafted and sealed; the customer has not signed yet.
+SEALED_AWAITING_SIGNATURE = {"顺丰速运"}
 FUNNEL_TASKS = ["qualify_lead", "confirm_needs", "design_solution", "negotiate", "sign_contract", "deliver",
                 "after_sales"]
 WORKERS = {"qualify_lead": "lina", "confirm_needs": "lina", "design_solution": "lina", "negotiate": "lina",
@@ -97,7 +102,8 @@ def load_records(session: Session, today: date) -> list[int]:
         deal = deals.open_deal(session, company_id=by_name[company].id, actor=people[owner], name=deal_name,
                                amount=amount, owner=owner,
                                expected_close_date=today + timedelta(days=20 + 9 * i))
-        _work_deal(session, people, deal, amount, target, today + timedelta(days=20 + 9 * i))
+        _work_deal(session, people, deal, company, people[owner], amount, target,
+                   today + timedelta(days=20 + 9 * i), today)
         if i % 4 == 0:
             _add_committee(session, deal, by_name[company].id)
         instance_ids.append(deal.instance_id)
@@ -105,7 +111,8 @@ def load_records(session: Session, today: date) -> list[int]:
     return instance_ids
 
 
-def _work_deal(session: Session, people: dict, deal, amount: int, target, close: date) -> None:
+def _work_deal(session: Session, people: dict, deal, company: str, owner, amount: int, target, close: date,
+               today: date) -> None:
     lost = target if isinstance(target, tuple) else None
     stop = lost[1] if lost else target
     discount = 15 if stop == "approve_discount" else 5
@@ -116,7 +123,8 @@ def _work_deal(session: Session, people: dict, deal, amount: int, target, close:
         "design_solution": {"solution_summary": "SaaS, 分阶段上线, 含数据迁移", "amount": amount},
         "negotiate": {"discount_percent": discount, "agreed_amount": amount * (100 - discount) // 100,
                       "payment_terms": "30 % 预付, 70 % 验收后", "expected_close_date": close.isoformat()},
-        "sign_contract": {"signed_on": close.isoformat(), "win_reason": "solution"},
+        # Signed today: the day the archive's signatures bear (demo.contracts).
+        "sign_contract": {"signed_on": today.isoformat(), "win_reason": "solution"},
         "deliver": {"customer_accepted": True, "accepted_on": close.isoformat()},
         "after_sales": {"satisfaction": 4, "renewal_expected": True},
     }
@@ -124,11 +132,12 @@ def _work_deal(session: Session, people: dict, deal, amount: int, target, close:
         if name == stop or (stop == "approve_discount" and name == "sign_contract"):
             break
         if name == "sign_contract":
-            # Demo deals were signed on paper before the archive: record the fact the
-            # archive would report, instead of rendering and signing 20 PDFs at start-up.
-            instances.set_variables(session, deal.instance_id, {"contract_signed_by_both": True},
-                                    actor=None)
+            # The gate opens on the archive's word that both parties signed, as for a real deal.
+            contracts.sign_deal_contract(session, deal.instance_id, company, legal=people["zhou"],
+                                         sender=owner)
         complete_named(session, people, deal.instance_id, name, data[name])
+    if stop == "sign_contract" and not lost and company in SEALED_AWAITING_SIGNATURE:
+        funnel.draft_for_instance(session, deal.instance_id, people["zhou"])
     if lost:
         complete_named(session, people, deal.instance_id, stop, {
             "outcome": "lost", "lost_reason": lost[2], "lost_note": "客户最终选择了其他方案"})

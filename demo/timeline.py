@@ -7,12 +7,18 @@ ago. Every timestamp of the instance (stage visits, audit entries, task rows,
 the instance itself, its opportunity or tender) is moved by the same piecewise
 shift, so their order and the gaps between them within a stage are kept.
 Timer due times are left alone: reminders fall due from the real creation time.
+
+The bundled processes set no due date or priority on their user tasks (a modeler
+may, with camunda:dueDate and camunda:priority, which the engine evaluates when it
+makes the task). So schedule_open_tasks gives the demo's open tasks the ones a
+sales manager would, on the moved time line: some are overdue, big deals come first.
 """
 from __future__ import annotations
 
 import random
 from bisect import bisect_right
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +27,16 @@ from crm.models import Opportunity, Tender
 from core import audit_chain
 from core.audit import AuditEntry
 from engine.models import HumanTask, ProcessInstance, StageVisit
+from engine.tasks import DEFAULT_PRIORITY
+
+# Days a task may take before it is overdue, counted from when it was made; 7 for others.
+DUE_DAYS = {"qualify_lead": 5, "confirm_needs": 10, "design_solution": 14, "negotiate": 14,
+            "approve_discount": 2, "sign_contract": 7, "deliver": 60, "after_sales": 90,
+            "evaluation_result": 5, "award": 3}
+# Priority by the deal's amount (CNY), from the largest; the engine's default is 50.
+PRIORITY_BY_AMOUNT = [(2_000_000, 80), (1_000_000, 65), (500_000, 50), (0, 30)]
+TENDER_PRIORITY = 75  # tender dates are set by the buyer and do not move
+OFFICE = ZoneInfo("Asia/Shanghai")  # where the demo's people work: tasks fall due at 18:00 there
 
 # Typical days in each stage, (shortest, longest).
 TYPICAL_DAYS = {"线索获取": (4, 12), "需求确认": (7, 20), "方案制定": (10, 25), "商务谈判": (10, 30),
@@ -95,3 +111,29 @@ def _shift_instance(session: Session, instance_id: int, shift) -> None:
             for attribute in attributes:
                 setattr(row, attribute, shift(getattr(row, attribute)))
     session.flush()
+
+
+def schedule_open_tasks(session: Session, instance_ids: list[int]) -> None:
+    """Give the instances' open tasks a due date and a priority, unless their process set one."""
+    rows = session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(instance_ids),
+                                                   HumanTask.status == "open"))
+    for row in rows:
+        if row.due_at is None:
+            row.due_at = _end_of_day(row.created_at + timedelta(days=DUE_DAYS.get(row.element_id, 7)))
+        if row.priority == DEFAULT_PRIORITY:
+            row.priority = _priority(row.instance)
+    session.flush()
+
+
+def _end_of_day(moment: datetime) -> datetime:
+    """Return 18:00 in the demo team's office, Shanghai, of the day `moment` falls on there, in UTC."""
+    local = moment.astimezone(OFFICE)
+    return local.replace(hour=18, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+
+
+def _priority(instance: ProcessInstance) -> int:
+    if instance.process_key == "tender":
+        return TENDER_PRIORITY
+    data = instance.data or {}
+    amount = data.get("agreed_amount") or data.get("amount") or 0
+    return next(priority for floor, priority in PRIORITY_BY_AMOUNT if amount >= floor)

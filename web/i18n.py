@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from markupsafe import Markup, escape
 
 from .i18n_zh import ZH
@@ -21,6 +22,7 @@ DEFAULT_LOCALE = "zh"
 COOKIE = "locale"
 COOKIE_AGE = 365 * 24 * 3600
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 log = logging.getLogger(__name__)
 _missing: set[str] = set()
@@ -77,6 +79,37 @@ def time_tag(moment: datetime | str | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), format_time(moment))
 
 
+def display_zone() -> ZoneInfo:
+    """Return the time zone people read times in: the app's TIME_ZONE, Asia/Shanghai by default.
+
+    People have no time zone of their own yet; when they do, it goes here.
+    """
+    name = current_app.config.get("TIME_ZONE") if has_app_context() else None
+    try:
+        return ZoneInfo(name or DEFAULT_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown TIME_ZONE %r, showing times in %s", name, DEFAULT_TIME_ZONE)
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def local_time_tag(moment: datetime | None) -> Markup:
+    """Return a <time> element written in the display zone, its UTC offset named ("UTC+8").
+
+    Unlike time_tag, the server writes the local time, so the page reads the same
+    whatever the browser's own zone; app.js leaves elements with data-zone alone.
+    """
+    if moment is None:
+        return Markup("")
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    zone = display_zone()
+    local = moment.astimezone(zone)
+    minutes = int(local.utcoffset().total_seconds()) // 60
+    offset = f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60}" + (
+        f":{abs(minutes) % 60:02d}" if minutes % 60 else "")
+    return Markup('<time datetime="{}" data-zone="{}">{} {}</time>').format(
+        moment.isoformat(), zone.key, local.strftime("%Y-%m-%d %H:%M"), offset)
+
+
 def format_money(value, currency: str = "¥") -> str:
     """Return an amount with thousands separators, or '' when it is not a number."""
     try:
@@ -130,4 +163,5 @@ def init_app(app: Flask) -> None:
     """Make `_`, the language and the formatters available to every template."""
     app.jinja_env.globals.update(_=gettext, html_lang=lambda: HTML_LANG[current_locale()],
                                  action_label=action_label)
-    app.jinja_env.filters.update(time=time_tag, money=format_money, show=display_value)
+    app.jinja_env.filters.update(time=time_tag, localtime=local_time_tag, money=format_money,
+                                 show=display_value)

@@ -16,7 +16,8 @@ from engine.models import StageVisit
 STAGES = ["线索获取", "需求确认", "方案制定", "商务谈判", "合同签署", "交付实施", "售后服务"]
 
 
-def test_the_demo_loads_once_with_deals_in_every_stage_and_a_history(session, fast_passwords):
+def test_the_demo_loads_once_with_deals_in_every_stage_and_a_history(session, fast_passwords,
+                                                                   data_dir):  # it signs contracts
     assert demo.load_demo(session) is True
     assert session.scalar(select(func.count()).select_from(Company)) == 0, "no processes, no deals yet"
     demo.deploy_bundled_processes(session)  # what `flask demo` does first

@@ -1,8 +1,9 @@
-// Show every <time datetime> in the reader's own time zone (the server writes UTC).
+// Show every <time datetime> in the reader's own time zone (the server writes UTC), except
+// those the server wrote in the display zone already (data-zone).
 (function () {
   "use strict";
   var pad = function (n) { return String(n).padStart(2, "0"); };
-  document.querySelectorAll("time[datetime]").forEach(function (el) {
+  document.querySelectorAll("time[datetime]:not([data-zone])").forEach(function (el) {
     var when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) { return; }
     el.title = el.textContent;
