@@ -37,6 +37,7 @@ class Limits:
     max_seconds: float = 1800.0
     # From this many data rows on, a CSV file is read and checked in a second process (imports/prepare.py).
     second_process_from_rows: int = 20_000
+    second_process_when_busy: bool = False  # True: even when every core is busy (the tests' way to use it)
 
 
 DEFAULT_LIMITS = Limits()

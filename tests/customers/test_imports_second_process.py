@@ -10,7 +10,7 @@ from customers.models import Company, CompanyLink, Contact
 from .imports_helpers import credit_code, csv_bytes, rejections_of, run, xlsx_bytes
 
 IN_PROCESS = imports.Limits()
-BESIDE = imports.Limits(second_process_from_rows=1)
+BESIDE = imports.Limits(second_process_from_rows=1, second_process_when_busy=True)
 
 COMPANIES = [["名称", "统一社会信用代码", "电话", "注册资本(万元)", "邮箱", "成立日期", "ERP编码"],
              ["好公司", credit_code(20), "021-6888 6888", "10", "a@b.cn", "2020-01-01", "G-1"],
@@ -74,7 +74,7 @@ def test_a_workbook_read_in_a_second_process_gives_the_same_job(session_factory,
 def test_a_file_refused_midway_in_the_second_process_fails_the_job_and_writes_nothing(session_factory):
     rows = [["name"], *([f"公司{i}"] for i in range(30))]
     job = run(session_factory, "companies", csv_bytes(rows),
-              limits=imports.Limits(second_process_from_rows=1, max_rows=25))
+              limits=imports.Limits(second_process_from_rows=1, second_process_when_busy=True, max_rows=25))
     assert job.status == "failed" and job.error == "file.csv: more than 25 data rows"
     with session_factory() as session:
         assert session.scalars(select(Company)).all() == []
