@@ -49,8 +49,10 @@ REPORTS_ZH: dict[str, str] = {
         "其中仍在该阶段的商机，包括已赢单、正在交付的商机。",
     "Moved on ÷ entered.": "推进数 ÷ 进入数。",
     "Won ÷ closed (won + lost): of the deals closed in the period, the share won. "
-    "The pipeline page shows the same figure.":
-        "赢单数 ÷ 已结束数（赢单 + 丢单）：期间内结束的商机中赢单所占比例。销售看板显示的是同一个数字。",
+    "The pipeline page shows it for all time.":
+        "赢单数 ÷ 已结束数（赢单 + 丢单）：期间内结束的商机中赢单所占比例。销售看板显示的是全部时间的这一数字。",
+    "Won ÷ closed (won + lost), of every deal closed so far: the reports page's win rate for all time.":
+        "赢单数 ÷ 已结束数（赢单 + 丢单），统计至今所有已结束的商机：即报表页“全部时间”的赢单率。",
     "Average days in the stage of the visits that entered it in the period and left it.":
         "期间内进入并已离开该阶段的商机，在该阶段的平均停留天数。",
     "Average days so far of the visits still in the stage.": "仍在该阶段的商机至今的平均停留天数。",

@@ -19,9 +19,9 @@ from tests.crm.test_deal_pages import rows, signed_in
 from tests.crm.test_reports import five_deals
 from tests.processes.funnel import LOST, complete, drive_funnel, open_deal
 
-WIN_RATE_ZH = "赢单数 ÷ 已结束数（赢单 + 丢单）：期间内结束的商机中赢单所占比例。销售看板显示的是同一个数字。"
+WIN_RATE_ZH = "赢单数 ÷ 已结束数（赢单 + 丢单）：期间内结束的商机中赢单所占比例。销售看板显示的是全部时间的这一数字。"
 WIN_RATE_EN = ("Won ÷ closed (won + lost): of the deals closed in the period, the share won. "
-               "The pipeline page shows the same figure.")
+               "The pipeline page shows it for all time.")
 
 
 @pytest.fixture
@@ -110,7 +110,9 @@ def test_the_win_rate_is_won_of_closed_deals_the_same_on_the_pipeline_and_the_re
     reports_page, pipeline = page(director, "/reports?period=all"), page(director, "/pipeline")
     assert win_rate_shown(reports_page) == win_rate_shown(pipeline) == "40.0%"
     for text in (reports_page, pipeline):
-        assert "赢单率 · 已结束商机中" in text and "已结束 5 个，赢单 2 个" in text and WIN_RATE_ZH in text
+        assert "赢单率 · 已结束商机中" in text and "已结束 5 个，赢单 2 个" in text
+        assert "赢单数 ÷ 已结束数（赢单 + 丢单）" in text, "the one definition, said on both pages"
+    assert WIN_RATE_ZH in reports_page and "即报表页“全部时间”的赢单率" in pipeline
     assert reports_page.count("赢单率 ·") == 1, "one win rate on the page"
 
 

@@ -35,7 +35,7 @@ DEFINITIONS = {
     "open": "Of those, the deals still in this stage, won deals in delivery included.",
     "conversion": "Moved on ÷ entered.",
     "win_rate": "Won ÷ closed (won + lost): of the deals closed in the period, the share won. "
-                "The pipeline page shows the same figure.",
+                "The pipeline page shows it for all time.",
     "average_days": "Average days in the stage of the visits that entered it in the period and left it.",
     "days_open": "Average days so far of the visits still in the stage.",
     "by_reason": "Deals closed in the period, by the reason recorded when they were won or lost.",
