@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     from web import i18n, pages, signing_pages
     from web.pages import customers as customer_pages
     from web.pages import deals as deal_pages
+    from web.pages import reports as report_pages
     from web import security, tokens
     security.init_app(app)
     from web.fields import IdConverter
@@ -65,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(customer_pages.bp)
     app.register_blueprint(deal_pages.bp)
+    app.register_blueprint(report_pages.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(signing_pages.bp)
     i18n.init_app(app)

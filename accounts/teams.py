@@ -52,3 +52,25 @@ def add_member(session: Session, team_name: str, user_name: str, *, actor: Actor
         visibility.forget(session)
         record(session, "team.member_added", actor=actor, detail={"team": team.name, "user": user.name})
     return team
+
+
+def team_member_ids(session: Session, name: str) -> frozenset[int]:
+    """Return the ids of the team's members and manager, and those of its sub-teams, to any depth.
+
+    What a report "for a team" counts: the same people its manager sees (accounts.visibility).
+    """
+    teams, frontier = [], [get_team(session, name)]
+    for _ in range(MAX_DEPTH):
+        teams.extend(frontier)
+        seen = {t.id for t in teams}
+        frontier = [t for t in session.scalars(select(Team).where(Team.parent_id.in_([t.id for t in frontier])))
+                    if t.id not in seen]
+        if not frontier:
+            break
+    members = {user.id for team in teams for user in team.members}
+    return frozenset(members | {team.manager_id for team in teams if team.manager_id is not None})
+
+
+def list_team_names(session: Session) -> list[str]:
+    """Return every team's name, A to Z (for choosing one)."""
+    return list(session.scalars(select(Team.name).order_by(Team.name)))

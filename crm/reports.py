@@ -7,6 +7,14 @@ left out: they were neither won nor lost, just withdrawn.
 
 Periods are half-open date ranges [start, end) in UTC; a visit belongs to the
 period in which it entered its stage, a deal or tender to the one in which it closed.
+
+Win rate has one definition everywhere, WIN_RATE: won ÷ closed (won + lost) among
+the deals (or tenders: bids) closed in the period. The share of the deals that
+entered the funnel in the period and were won is another figure, the conversion
+rate, and is named so.
+
+`owners` narrows a report to the deals and tenders these users own (see
+owner_ids: one person, or a team with its sub-teams).
 """
 from __future__ import annotations
 
@@ -18,7 +26,11 @@ from typing import Callable, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import User
 from accounts.permissions import Actor
+from accounts.teams import team_member_ids
+from accounts.users import find_user
+from core.errors import InvalidInput
 from core.db import utcnow
 from engine import definitions
 from engine.models import ProcessInstance, StageVisit
@@ -29,6 +41,8 @@ from .visibility import deal_filter, only_visible, tender_filter
 from .tracking import FUNNEL_KEY, TENDER_KEY, funnel_info
 
 TENDER_LOSSES = ("lost", "no_bid", "missed")
+WIN_RATE = "won ÷ (won + lost), of the deals closed in the period"
+Owners = frozenset[int] | None  # user ids; None: everyone's
 
 
 @dataclass(frozen=True)
@@ -64,17 +78,60 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
+def win_rate(won: int, lost: int) -> float | None:
+    """Return WIN_RATE from the counts of closed deals: the one place it is computed."""
+    return _rate(won, won + lost)
+
+
+def owner_ids(session: Session, *, owner: str | None = None, team: str | None = None) -> Owners:
+    """Return whose records a report counts: `owner` (a user name), `team`'s people, both, or None for all.
+
+    Both given: the owner only when a member of the team, so nobody's deals are counted
+    twice or out of the team asked for.
+    """
+    ids = None
+    if team:
+        ids = team_member_ids(session, team)
+    if owner:
+        user = find_user(session, owner)
+        if user is None:
+            raise InvalidInput(f"no user {owner!r}", [{"message": f"no user {owner!r}", "field": "owner"}])
+        ids = frozenset({user.id}) & ids if ids is not None else frozenset({user.id})
+    return ids
+
+
+def report_owners(session: Session, *, actor: Actor | None = None) -> list[str]:
+    """Return the names of the people owning a deal or a tender `actor` sees, A to Z (for choosing one)."""
+    names = set()
+    for record, seen in ((Opportunity, deal_filter(session, actor)), (Tender, tender_filter(session, actor))):
+        query = select(User.name).join(record, record.owner_id == User.id).distinct()
+        names.update(session.scalars(only_visible(query, seen)))
+    return sorted(names)
+
+
+def _owned(query, record, owners: Owners):
+    return query if owners is None else query.where(record.owner_id.in_(sorted(owners)))
+
+
 # --- from the stage history -----------------------------------------------------------------
 
 def _kind(process_key: str) -> str:
     return {FUNNEL_KEY: "deals", TENDER_KEY: "tenders"}.get(process_key, "instances")
 
 
-def _history(session: Session, process_key: str, actor: Actor | None) -> dict[int, list[Visit]]:
+def _record(process_key: str):
+    return Tender if process_key == TENDER_KEY else Opportunity
+
+
+def _history(session: Session, process_key: str, actor: Actor | None,
+             owners: Owners = None) -> dict[int, list[Visit]]:
     query = (select(StageVisit.instance_id, StageVisit.stage, StageVisit.entered_at, StageVisit.left_at)
              .join(ProcessInstance, ProcessInstance.id == StageVisit.instance_id)
              .where(StageVisit.process_key == process_key, ProcessInstance.status != "terminated")
              .order_by(StageVisit.instance_id, StageVisit.entered_at, StageVisit.id))
+    if owners is not None:
+        record = _record(process_key)
+        query = query.where(StageVisit.instance_id.in_(_owned(select(record.instance_id), record, owners)))
     seen = instance_filter(session, actor, _kind(process_key), StageVisit.instance_id)
     rows = session.execute(only_visible(query, seen))
     history: dict[int, list[Visit]] = defaultdict(list)
@@ -83,14 +140,22 @@ def _history(session: Session, process_key: str, actor: Actor | None) -> dict[in
     return history
 
 
-def _outcomes(session: Session, process_key: str, actor: Actor | None) -> dict[int, str]:
-    """Return won, lost or open per instance of the funnel or the tender process."""
+class Outcome(NamedTuple):
+    outcome: str  # won, lost or open: a tender not bid for or missed counts as lost here
+    closed_at: datetime | None
+    as_recorded: str  # a tender's own outcome (no_bid, missed): the win rate is of bids only
+
+
+def _outcomes(session: Session, process_key: str, actor: Actor | None,
+              owners: Owners = None) -> dict[int, Outcome]:
+    """Return won, lost or open per instance of the funnel or the tender process, and when it closed."""
     if process_key == TENDER_KEY:
-        rows = session.execute(only_visible(select(Tender.instance_id, Tender.outcome),
-                                            tender_filter(session, actor)))
-        return {i: "lost" if o in TENDER_LOSSES else o for i, o in rows}
-    query = only_visible(select(Opportunity.instance_id, Opportunity.outcome), deal_filter(session, actor))
-    return dict(session.execute(query).all())
+        query = _owned(select(Tender.instance_id, Tender.outcome, Tender.closed_at), Tender, owners)
+        rows = session.execute(only_visible(query, tender_filter(session, actor)))
+        return {i: Outcome("lost" if o in TENDER_LOSSES else o, c, o) for i, o, c in rows}
+    query = _owned(select(Opportunity.instance_id, Opportunity.outcome, Opportunity.closed_at), Opportunity,
+                   owners)
+    return {i: Outcome(o, c, o) for i, o, c in session.execute(only_visible(query, deal_filter(session, actor)))}
 
 
 def _stage_order(session: Session, process_key: str, history: dict) -> list[str]:
@@ -101,16 +166,18 @@ def _stage_order(session: Session, process_key: str, history: dict) -> list[str]
 
 
 def stage_conversion(session: Session, *, process_key: str = FUNNEL_KEY, period: Period = Period(),
-                     by: str | None = None, actor: Actor | None = None) -> dict:
-    """Count per stage the instances that entered it, moved on from it, were lost in it.
+                     by: str | None = None, owners: Owners = None, actor: Actor | None = None) -> dict:
+    """Count per stage the instances that entered it, moved on from it, were lost in it, are still in it.
 
     Moved on: left the stage other than by being lost (to the next stage, or for
     the last stage to the end). Lost: the instance ended lost while in the stage.
     Open: still there. Overall: instances whose first stage was entered in the
-    period, with how many were won and lost. `by` (month or quarter) adds the
-    same figures for each such period.
+    period, with how many were won and lost (conversion_rate: won ÷ entered), and
+    the win rate (WIN_RATE) of those closed in the period. `by` (month or quarter)
+    adds the same figures for each such period.
     """
-    history, outcomes = _history(session, process_key, actor), _outcomes(session, process_key, actor)
+    history = _history(session, process_key, actor, owners)
+    outcomes = _outcomes(session, process_key, actor, owners)
     order = _stage_order(session, process_key, history)
     report = {"process_key": process_key, **period.as_dict(),
               **_conversion(history, outcomes, order, period.contains)}
@@ -123,8 +190,10 @@ def stage_conversion(session: Session, *, process_key: str = FUNNEL_KEY, period:
 def _conversion(history, outcomes, order, contains: Callable) -> dict:
     counts = {stage: Counter() for stage in order}
     overall = Counter()
+    closed = Counter(outcomes[i].as_recorded for i in history
+                     if i in outcomes and outcomes[i].outcome != "open" and contains(outcomes[i].closed_at))
     for instance_id, visits in history.items():
-        outcome = outcomes.get(instance_id, "open")
+        outcome = outcomes[instance_id].outcome if instance_id in outcomes else "open"
         if contains(visits[0].entered_at):
             overall["entered"] += 1
             overall[outcome] += 1
@@ -142,8 +211,10 @@ def _conversion(history, outcomes, order, contains: Callable) -> dict:
                "loss_rate": _rate(c["lost"], c["entered"])} for stage, c in counts.items()]
     return {"stages": stages, "overall": {
         "entered": overall["entered"], "won": overall["won"], "lost": overall["lost"],
-        "open": overall["open"], "win_rate": _rate(overall["won"], overall["entered"]),
-        "loss_rate": _rate(overall["lost"], overall["entered"])}}
+        "open": overall["open"], "conversion_rate": _rate(overall["won"], overall["entered"]),
+        "loss_rate": _rate(overall["lost"], overall["entered"]),
+        "closed_won": closed["won"], "closed_lost": closed["lost"],
+        "win_rate": win_rate(closed["won"], closed["lost"])}}
 
 
 def _sub_periods(history, period: Period, by: str):
@@ -165,9 +236,9 @@ def _sub_periods(history, period: Period, by: str):
 
 
 def stage_durations(session: Session, *, process_key: str = FUNNEL_KEY, period: Period = Period(),
-                    now: datetime | None = None, actor: Actor | None = None) -> dict:
+                    now: datetime | None = None, owners: Owners = None, actor: Actor | None = None) -> dict:
     """Return per stage the average days spent by visits that left it, and the age of open ones."""
-    history = _history(session, process_key, actor)
+    history = _history(session, process_key, actor, owners)
     now = now or utcnow()
     closed, open_ = defaultdict(list), defaultdict(list)
     for visits in history.values():
@@ -252,15 +323,16 @@ def _add_months(first: date, count: int) -> date:
     return date(first.year + index // 12, index % 12 + 1, 1)
 
 
-def wins_and_losses(session: Session, *, period: Period = Period(), actor: Actor | None = None) -> dict:
-    """Return the deals closed in the period, won and lost, by reason (and lost by stage)."""
-    query = only_visible(select(Opportunity).where(Opportunity.outcome.in_(("won", "lost"))),
-                         deal_filter(session, actor))
+def wins_and_losses(session: Session, *, period: Period = Period(), owners: Owners = None,
+                    actor: Actor | None = None) -> dict:
+    """Return the deals closed in the period, won and lost, by reason (and lost by stage), and WIN_RATE."""
+    query = only_visible(_owned(select(Opportunity).where(Opportunity.outcome.in_(("won", "lost"))),
+                                Opportunity, owners), deal_filter(session, actor))
     closed = [deal for deal in session.scalars(query) if period.contains(deal.closed_at)]
     won = [d for d in closed if d.outcome == "won"]
     lost = [d for d in closed if d.outcome == "lost"]
     lost_by_stage = Counter(d.stage for d in lost)
-    return {**period.as_dict(), "win_rate": _rate(len(won), len(closed)),
+    return {**period.as_dict(), "win_rate": win_rate(len(won), len(lost)),
             "won": {**_sum(won), "by_reason": _by_reason(won, "win_reason", WIN_REASONS)},
             "lost": {**_sum(lost), "by_reason": _by_reason(lost, "lost_reason", LOST_REASONS),
                      "by_stage": [{"stage": s, "deals": n} for s, n in lost_by_stage.items()]}}
@@ -278,9 +350,11 @@ def _by_reason(deals, attribute: str, labels: dict) -> list[dict]:
     return [{"reason": r, "label": labels.get(r, r), **_sum(groups.get(r, []))} for r in reasons]
 
 
-def tender_win_rate(session: Session, *, period: Period = Period(), actor: Actor | None = None) -> dict:
-    """Return tenders closed in the period by outcome, the win rate of bids, and who beat us."""
-    query = select(Tender).join(ProcessInstance).where(ProcessInstance.status != "terminated")
+def tender_win_rate(session: Session, *, period: Period = Period(), owners: Owners = None,
+                    actor: Actor | None = None) -> dict:
+    """Return tenders closed in the period by outcome, the win rate of bids (WIN_RATE), and who beat us."""
+    query = _owned(select(Tender).join(ProcessInstance).where(ProcessInstance.status != "terminated"),
+                   Tender, owners)
     tenders = list(session.scalars(only_visible(query, tender_filter(session, actor))))
     closed = [t for t in tenders if t.outcome != "open" and period.contains(t.closed_at)]
     counts = Counter(t.outcome for t in closed)
@@ -291,7 +365,7 @@ def tender_win_rate(session: Session, *, period: Period = Period(), actor: Actor
             lost_to[tender.winner or "unknown"].append(tender)
     return {**period.as_dict(), "closed": len(closed), "open": sum(t.outcome == "open" for t in tenders),
             "won": counts["won"], "lost": counts["lost"], "no_bid": counts["no_bid"],
-            "missed": counts["missed"], "bids": bids, "win_rate": _rate(counts["won"], bids),
+            "missed": counts["missed"], "bids": bids, "win_rate": win_rate(counts["won"], counts["lost"]),
             "awarded_amount": sum(t.awarded_amount or 0 for t in closed if t.outcome == "won"),
             "lost_to": [{"winner": winner, "tenders": len(ts),
                          "average_winning_price": _mean_int([t.winning_price for t in ts]),

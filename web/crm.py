@@ -44,16 +44,17 @@ conversion_schema = ConversionReportSchema()
 # Query parameters per route: any other parameter is refused with 422, naming it.
 deal_query = ListQuerySchema(only=("outcome", "stage", "company_id", "group_of", "owner"))
 tender_query = ListQuerySchema(only=("outcome",))
-period_only = PeriodQuerySchema(only=("start", "end"))
-conversion_query = PeriodQuerySchema(only=("start", "end", "by", "process_key"))
-durations_query = PeriodQuerySchema(only=("start", "end", "process_key"))
+period_only = PeriodQuerySchema(only=("start", "end", "owner", "team"))
+conversion_query = PeriodQuerySchema(only=("start", "end", "by", "process_key", "owner", "team"))
+durations_query = PeriodQuerySchema(only=("start", "end", "process_key", "owner", "team"))
 forecast_query = PeriodQuerySchema(only=("months",))
 
 
 def period_query(schema: PeriodQuerySchema) -> dict:
-    """Return a report's query parameters, validated, with `from` and `to` as a Period."""
+    """Return a report's query parameters, validated: `from` and `to` as a Period, `owner` and `team` as owners."""
     args = schema.load(request.args)
-    return {"period": reports.Period(args.pop("start"), args.pop("end")), **args}
+    owners = reports.owner_ids(get_session(), owner=args.pop("owner"), team=args.pop("team"))
+    return {"period": reports.Period(args.pop("start"), args.pop("end")), "owners": owners, **args}
 
 
 # --- deals and their committees -------------------------------------------------------------

@@ -119,6 +119,8 @@ class PeriodQuerySchema(Schema):
     process_key = fields.String(load_default="sales_funnel",
                                 validate=validate.OneOf(("sales_funnel", "tender")))
     months = Int64(load_default=6, validate=validate.Range(min=1, max=36))
+    owner = fields.String(load_default=None, validate=validate.Length(max=80))
+    team = fields.String(load_default=None, validate=validate.Length(max=255))
 
 
 class ListQuerySchema(Schema):
@@ -172,7 +174,10 @@ class ConversionReportSchema(Schema):
     start = fields.String(data_key="from", attribute="from", allow_none=True)
     end = fields.String(data_key="to", attribute="to", allow_none=True)
     stages = fields.List(fields.Nested(StageConversionSchema))
-    overall = fields.Dict(metadata={"description": "entered, won, lost, open, win_rate, loss_rate"})
+    overall = fields.Dict(metadata={"description": (
+        "entered, won, lost, open: of the instances that entered their first stage in the period; "
+        "conversion_rate: won / entered; loss_rate: lost / entered; closed_won, closed_lost: closed in the "
+        "period; win_rate: closed_won / (closed_won + closed_lost), the same figure as /api/reports/win-loss")})
     periods = fields.List(fields.Dict(), metadata={"description": "with ?by=month|quarter: "
                                                    "{period, stages, overall} each"})
 
@@ -182,7 +187,9 @@ SCHEMAS = {"Opportunity": OpportunitySchema,
            "CommitteeMemberIn": CommitteeMemberInSchema, "Tender": TenderSchema, "TenderIn": TenderInSchema,
            "ConversionReport": ConversionReportSchema}
 
-_PERIOD = [("from", "first day, YYYY-MM-DD"), ("to", "day after the last, YYYY-MM-DD")]
+_PERIOD = [("from", "first day, YYYY-MM-DD"), ("to", "day after the last, YYYY-MM-DD"),
+           ("owner", "only the deals or tenders this user (by name) owns"),
+           ("team", "only those the team's people own, sub-teams included (by team name)")]
 REPORT = "Report"  # a JSON object, described per route
 
 # path, method, summary, status, response schema (or REPORT), is a list, request schema, query parameters
@@ -213,7 +220,8 @@ ROUTES = [
      None, []),
     ("/api/reports/forecast", "get", "Monthly forecast of closing amounts from the weighted pipeline", "200",
      REPORT, False, None, [("months", "how many months from this one (default 6)")]),
-    ("/api/reports/win-loss", "get", "Deals won and lost, by reason", "200", REPORT, False, None, _PERIOD),
+    ("/api/reports/win-loss", "get", "Deals won and lost, by reason; win_rate: won / (won + lost) closed in the "
+     "period", "200", REPORT, False, None, _PERIOD),
     ("/api/reports/tender-win-rate", "get", "Tender outcomes, win rate of bids, who won when we lost", "200",
      REPORT, False, None, _PERIOD),
 ]

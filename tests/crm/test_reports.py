@@ -44,8 +44,9 @@ def test_stage_conversion_counts_entered_moved_on_and_lost_per_stage_and_overall
                                 "售后服务": (1, 1, 0, 0)}
     rates = {row["stage"]: (row["conversion_rate"], row["loss_rate"]) for row in report["stages"]}
     assert rates["需求确认"] == (0.8, 0.2) and rates["商务谈判"] == (0.333, 0.333)
-    assert report["overall"] == {"entered": 6, "won": 1, "lost": 2, "open": 3, "win_rate": 0.167,
-                                 "loss_rate": 0.333}
+    assert report["overall"] == {"entered": 6, "won": 1, "lost": 2, "open": 3, "conversion_rate": 0.167,
+                                 "loss_rate": 0.333, "closed_won": 1, "closed_lost": 2, "win_rate": 0.333}
+    assert report["overall"]["win_rate"] == team["sales"].get("/api/reports/win-loss").get_json()["win_rate"]
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     later = team["sales"].get(f"/api/reports/conversion?from={tomorrow}").get_json()
     assert later["overall"]["entered"] == 0 and later["from"] == tomorrow

@@ -28,9 +28,21 @@
         rate: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false },
                 ticks: { callback: function (v) { return v + "%"; } } }
       },
-      plugins: { legend: { position: "bottom" } }
+      plugins: { legend: { position: "bottom" } },
+      // A lost bar (the third dataset) opens the deals lost at its stage.
+      onHover: function (event, elements) {
+        event.native.target.style.cursor = lostLink(elements) ? "pointer" : "default";
+      },
+      onClick: function (event, elements) {
+        var link = lostLink(elements);
+        if (link) { window.location.assign(link); }
+      }
     }
   });
+
+  function lostLink(elements) {
+    return elements.length && elements[0].datasetIndex === 2 ? conversion.lost_links[elements[0].index] : null;
+  }
 
   var forecast = data.forecast;
   new Chart(document.getElementById("forecast-chart"), {
