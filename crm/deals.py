@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import accounts
+from accounts.teams import team_member_ids
 from engine import definitions, instances
 from core.audit import record
 from core.db import get_or_raise
@@ -125,12 +126,14 @@ class DealPage:
 
 def search_deals(session: Session, *, actor: Actor | None = None, q: str | None = None,
                  outcome: str | None = None, stage: str | None = None, owner: str | None = None,
+                 team: str | None = None, lost_reason: str | None = None,
                  company_id: int | None = None, close_month: date | None = None, amount_min: int | None = None,
                  amount_max: int | None = None, sort: str = "-updated", page: int = 1,
                  per_page: int = DEFAULT_PER_PAGE) -> DealPage:
     """Return one page of the deals `actor` sees that match every filter given, sorted by `sort`.
 
-    `q` is in the deal's or its company's name; `close_month` any day of the month the deal is
+    `q` is in the deal's or its company's name; `team` the deals its people (sub-teams, managers
+    included) own, as the reports count them; `close_month` any day of the month the deal is
     expected to close in; amounts in yuan, both ends included; `sort` one of SORTS, "-" first for
     the largest, newest or last first (deals without a value for it last either way).
     """
@@ -147,11 +150,13 @@ def search_deals(session: Session, *, actor: Actor | None = None, q: str | None 
         conditions.append(Opportunity.name.like(text) | Opportunity.company_id.in_(
             select(Company.id).where(Company.name.like(text))))
     for wanted, column_of in ((outcome, Opportunity.outcome), (stage, Opportunity.stage),
-                              (company_id, Opportunity.company_id)):
+                              (company_id, Opportunity.company_id), (lost_reason, Opportunity.lost_reason)):
         if wanted is not None and wanted != "":
             conditions.append(column_of == wanted)
     if owner:
         conditions.append(Opportunity.owner_id.in_(select(User.id).where(User.name == owner)))
+    if team:
+        conditions.append(Opportunity.owner_id.in_(team_member_ids(session, team)))  # InvalidInput naming it
     if close_month is not None:
         first = close_month.replace(day=1)
         after = (first.replace(year=first.year + 1, month=1) if first.month == 12

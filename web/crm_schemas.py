@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from crm import deals
-from crm.models import ATTITUDES, COMMITTEE_ROLES, OUTCOMES, TENDER_OUTCOMES
+from crm.models import ATTITUDES, COMMITTEE_ROLES, LOST_REASONS, OUTCOMES, TENDER_OUTCOMES
 
 from .fields import Id, Int64
 
@@ -138,6 +138,8 @@ class DealSearchSchema(Schema):
     outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOMES))
     stage = fields.String(load_default=None, validate=validate.Length(max=255))
     owner = fields.String(load_default=None, validate=validate.Length(max=80))
+    team = fields.String(load_default=None, validate=validate.Length(max=120))
+    lost_reason = fields.String(load_default=None, validate=validate.OneOf(sorted(LOST_REASONS)))
     company_id = Id(load_default=None)
     close_month = fields.Date(load_default=None, format="%Y-%m")
     amount_min = Int64(load_default=None, validate=validate.Range(min=0))

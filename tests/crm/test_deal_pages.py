@@ -102,3 +102,22 @@ def test_the_list_holds_only_the_deals_one_may_see(app, sales, team):
     legal = signed_in(app, "legal-user")  # works on no funnel task of it yet
     assert rows(legal) == []
     assert rows(signed_in(app, "director-user")) == ["乙"]  # directors see every deal
+
+
+def test_a_team_and_a_lost_reason_narrow_the_list_as_the_reports_count(app, sales, team):
+    from accounts import teams
+    with app.extensions["session_factory"].begin() as session:
+        teams.create_team(session, "华南销售", members=["sales-user"], actor=None)
+    lost = new_deal(sales, company="丙客户", new_company="on", name="丙")
+    new_deal(sales, company="丁客户", new_company="on", name="丁")
+    new_deal(signed_in(app, "manager-user"), company="戊客户", new_company="on", name="戊")  # not of the team
+    director = signed_in(app, "director-user")
+    assert sorted(rows(director)) == sorted(["丙", "丁", "戊"])
+    assert sorted(rows(director, "?team=华南销售")) == sorted(["丙", "丁"])
+    complete(team, int(lost.location.rsplit("/", 1)[1]), "qualify_lead",
+             {"company": "丙客户", "contact": "王", "source": "web", **LOST})
+    assert sorted(rows(sales, "?team=华南销售")) == sorted(["丙", "丁"])
+    assert rows(sales, "?outcome=lost&lost_reason=competitor") == ["丙"]
+    assert rows(sales, "?outcome=lost&lost_reason=price") == []
+    page = sales.get("/deals?team=没有的团队").get_data(as_text=True)
+    assert 'id="team-error"' in page and sorted(re.findall(r'class="dealname"[^>]*>([^<]+)<', page)) == ["丁", "丙"]

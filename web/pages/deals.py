@@ -9,6 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 
 from crm import deals
+from accounts.teams import list_team_names
 from crm.models import LOST_REASONS
 from core.errors import InvalidInput
 
@@ -42,9 +43,15 @@ def deal_list():
     except ValidationError as error:  # a filter typed wrong shows at its field; the rest still apply
         problems = {field: " ".join(messages) for field, messages in error.messages.items()}
         query = search_query.load({k: v for k, v in args.items() if k not in problems})
-    found = deals.search_deals(get_session(), actor=page_actor(), **query)
+    try:
+        found = deals.search_deals(get_session(), actor=page_actor(), **query)
+    except InvalidInput as error:  # a team that does not exist: said at its field, the rest applied
+        problems.update({p.get("field") or "": p["message"] for p in error.problems})
+        query = {**query, **{field: None for field in problems if field in query}}
+        found = deals.search_deals(get_session(), actor=page_actor(), **query)
     kept = {name: value for name, value in args.items() if name != "page" and name not in problems}
     return render_template("deals.html", found=found, query=query, args=kept, problems=problems,
+                           teams=list_team_names(get_session()), lost_reasons=LOST_REASONS,
                            stages=deals.funnel_stages(get_session()), sorts=deals.SORTS,
                            outcomes=tuple(OUTCOME_LABELS), outcome_labels=OUTCOME_LABELS, sort_labels=SORT_LABELS,
                            reason_label=reason_label)
