@@ -73,6 +73,9 @@ def test_the_search_box_is_in_every_page_header_and_an_empty_search_explains_its
     page = shown(sales, "/")
     assert 'id="global-search"' in page and 'aria-keyshortcuts="/ Control+K"' in page
     assert "Ctrl+K" in shown(sales, "/search?q=")
+    # LIKE's wildcards and its escape are searched as themselves, and a very long text is cut, not refused.
+    for text in ("%25", "_", "%5C", "x" * 1000):
+        assert 'id="nothing-found"' in shown(sales, f"/search?q={text}")
 
 
 @pytest.fixture
@@ -136,4 +139,5 @@ def test_the_audit_log_comes_in_pages_of_fifty(app, team, session_factory):
     assert first.count("<tr>") - 1 == 50
     second = shown(admin, link(first, "next"))
     assert second.count("<tr>") - 1 == 10 and link(second, "next") is None
-    assert shown(admin, link(second, "first")) == first
+    table = re.compile(r"<tbody>.*</tbody>", re.S)
+    assert table.search(shown(admin, link(second, "first")))[0] == table.search(first)[0]
