@@ -11,10 +11,11 @@ The data dir is read here, at the edge.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts import require
@@ -87,9 +88,7 @@ def list_contracts(session: Session, *, instance_id: int | None = None, customer
                    status: str | None = None, created_from: datetime | None = None,
                    created_to: datetime | None = None, actor=None) -> list[Contract]:
     """Return the contracts `actor` sees, newest first; `customer` matches part of the name, any case."""
-    query = select(Contract).order_by(Contract.created_at.desc(), Contract.id.desc())
-    if (seen := visibility.contract_filter(session, actor)) is not None:
-        query = query.where(seen)
+    query = _visible_contracts(session, actor)
     if instance_id is not None:
         query = query.where(Contract.instance_id == instance_id)
     if customer:
@@ -101,6 +100,51 @@ def list_contracts(session: Session, *, instance_id: int | None = None, customer
     if created_to is not None:
         query = query.where(Contract.created_at < created_to)
     return list(session.scalars(query))
+
+
+def _visible_contracts(session: Session, actor):
+    query = select(Contract).order_by(Contract.created_at.desc(), Contract.id.desc())
+    if (seen := visibility.contract_filter(session, actor)) is not None:
+        query = query.where(seen)
+    return query
+
+
+@dataclass(frozen=True)
+class ContractPage:
+    """One page of the archive, and how many contracts match in all."""
+
+    items: list[Contract]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+ARCHIVE_PER_PAGE = 25
+
+
+def page_contracts(session: Session, *, text: str | None = None, status: str | None = None, page: int = 1,
+                   per_page: int = ARCHIVE_PER_PAGE, actor=None) -> ContractPage:
+    """Return page `page` of the contracts `actor` sees, newest first.
+
+    `text` is part of the customer's name or of the contract number, any case, so that
+    the global search's "all contracts" link lists what it found by number too.
+    A page past the last shows the last.
+    """
+    query = _visible_contracts(session, actor)
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        query = query.where(func.lower(Contract.customer).like(pattern, escape="\\")
+                            | func.lower(Contract.number).like(pattern, escape="\\"))
+    if status:
+        query = query.where(Contract.status == status)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = max(1, min(page, -(-total // per_page) or 1))
+    items = session.scalars(query.offset((page - 1) * per_page).limit(per_page))
+    return ContractPage(list(items), total, page, per_page)
 
 
 def contract_pdf(session: Session, contract_id: int, actor, ip: str | None, *,

@@ -347,9 +347,10 @@ ZH: dict[str, str] = {
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
 from .i18n_zh_deals import DEALS_ZH  # noqa: E402
 from .i18n_zh_messages import MESSAGES_ZH  # noqa: E402
+from .i18n_zh_nav import NAV_ZH  # noqa: E402
 from .i18n_zh_reports import REPORTS_ZH  # noqa: E402
 from .i18n_zh_tasks import TASKS_ZH  # noqa: E402
 from .i18n_zh_verify import VERIFY_ZH  # noqa: E402
 
-for _catalogue in (CUSTOMERS_ZH, DEALS_ZH, TASKS_ZH, MESSAGES_ZH, VERIFY_ZH, REPORTS_ZH):
+for _catalogue in (CUSTOMERS_ZH, DEALS_ZH, TASKS_ZH, MESSAGES_ZH, VERIFY_ZH, REPORTS_ZH, NAV_ZH):
     ZH.update(_catalogue)

@@ -13,7 +13,7 @@ from ..api import json_body
 from ..auth import current_actor, declare_permissions
 from ..db import get_session
 from ..i18n import gettext as _
-from ..pages import back, login_required, page_user
+from ..pages import back, login_required
 from .duplicate_schemas import DuplicateQuerySchema, MergeFormSchema, MergeSchema
 from .schemas import CompanySchema, ContactSchema
 
@@ -81,12 +81,6 @@ def merge_contact(contact_id):
 def show_data_quality():
     return data_quality.report(get_session(), current_actor())
 
-
-@pages_bp.app_context_processor
-def data_quality_menu():
-    # The menu link shows only to those who may open the page.
-    shown = not request.path.startswith("/api") and page_user() is not None
-    return {"may_see_data_quality": shown and current_actor().can("companies.read")}
 
 
 @pages_bp.get("/data-quality")

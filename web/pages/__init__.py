@@ -34,6 +34,7 @@ declare_permissions(bp, {
     "processes": "processes.read", "process": "processes.read", "definition_xml": "processes.read",
     "upload": "processes.deploy", "start": "processes.start",
     "audit_log": "audit.read",
+    "search": SIGNED_IN,  # each group of results needs its own read permission (crm.search)
 })
 
 
@@ -161,3 +162,4 @@ def _has_request_user() -> bool:
 
 from . import account, contracts, inbox, instances, pipeline, processes, vendor  # noqa: E402,F401
 from . import audit  # noqa: E402,F401
+from . import menu, search  # noqa: E402,F401

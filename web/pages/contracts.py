@@ -19,10 +19,12 @@ def contract_list():
     query = request.args.get("q", "").strip()[:255]
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    found = contracts.list_contracts(get_session(), customer=query or None, status=status or None,
-                                   actor=page_actor())
-    return render_template("contracts.html", contracts=found, q=query, status=status,
-                           statuses=STATUSES)
+    page = request.args.get("page", 1, type=int)
+    found = contracts.page_contracts(get_session(), text=query or None, status=status or None,
+                                     page=max(1, min(page, 10**6)), actor=page_actor())
+    args = {name: value for name, value in (("q", query), ("status", status)) if value}
+    return render_template("contracts.html", found=found, contracts=found.items, q=query, status=status,
+                           statuses=STATUSES, args=args)
 
 
 @bp.get("/contracts/<int:contract_id>")

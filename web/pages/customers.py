@@ -16,7 +16,6 @@ from customers import companies, industries
 from customers.contact_view import contact_view
 from customers.models import SIZE_BANDS
 
-from ..auth import page_user
 from ..customers.schemas import CompanyListQuerySchema
 from ..db import get_session
 from . import company_360  # noqa: F401  (its routes join the blueprint)
@@ -59,10 +58,4 @@ def money_minor(amount: int | None, currency: str = "CNY") -> str:
     sign, amount = ("-" if amount < 0 else ""), abs(amount)
     return f"{sign}{symbol}{amount // 100:,}.{amount % 100:02d}"
 
-
-@bp.app_context_processor
-def customers_menu():
-    # The menu link shows only to those who may open the list.
-    shown = not request.path.startswith("/api") and page_user() is not None
-    return {"may_read_companies": shown and page_actor().can("companies.read")}
 

@@ -14,7 +14,7 @@ from crm.models import LOST_REASONS
 from core.errors import InvalidInput
 
 from .. import i18n
-from ..auth import declare_permissions, page_user
+from ..auth import declare_permissions
 from ..crm_schemas import DealFormSchema, DealSearchSchema
 from ..db import get_session
 from . import login_required, page_actor
@@ -86,9 +86,3 @@ def open_new_deal():
 def _refused(form: dict, problems: dict):
     return render_template("deal_new.html", form=form, problems=problems), 422
 
-
-@bp.app_context_processor
-def deals_menu():
-    # The menu link shows only to those who may open the list.
-    shown = not request.path.startswith("/api") and page_user() is not None
-    return {"may_read_deals": shown and page_actor().can("deals.read")}

@@ -14,6 +14,7 @@ DUE_FILTERS = ("overdue", "today", "week", "none")
 PRIORITY_FILTERS = ("high", "normal", "low")
 SORTS = ("due", "priority", "created", "stage", "customer")
 NORMAL_PRIORITY = 50
+PER_PAGE = 50  # an admin sees every open task: a thousand of them come in pages
 
 
 @dataclass
@@ -25,6 +26,7 @@ class InboxQuery:
     due: str = ""
     priority: str = ""
     sort: str = "due"
+    page: int = 1
 
     @classmethod
     def from_args(cls, args) -> InboxQuery:
@@ -36,12 +38,13 @@ class InboxQuery:
         return cls(tab=pick("tab", TABS), process=args.get("process", "")[:255],
                    stage=args.get("stage", "")[:255], customer=args.get("customer", "").strip()[:255],
                    due=pick("due", DUE_FILTERS), priority=pick("priority", PRIORITY_FILTERS),
-                   sort=pick("sort", SORTS, "due"))
+                   sort=pick("sort", SORTS, "due"), page=_page_number(args.get("page")))
 
     def args(self, **changes) -> dict:
         """Return the query as URL arguments, with `changes`, leaving out empty ones."""
         values = {**self.__dict__, **changes}
-        return {k: v for k, v in values.items() if v and not (k == "sort" and v == "due")}
+        return {k: v for k, v in values.items()
+                if v and not (k == "sort" and v == "due") and not (k == "page" and v == 1)}
 
     @property
     def is_filtered(self) -> bool:
@@ -54,6 +57,18 @@ class Inbox:
     counts: dict
     processes: list[str] = field(default_factory=list)
     stages: list[str] = field(default_factory=list)
+    total: int = 0  # tasks in the chosen tab that match the filters, on all pages
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _page_number(value) -> int:
+    # A page number typed wrong or out of range shows the first page rather than an error.
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
 
 
 def customer_of(row) -> str:
@@ -78,9 +93,12 @@ def build_inbox(rows: list, user, query: InboxQuery, now: datetime) -> Inbox:
         query.tab = next((tab for tab in TABS if in_tab[tab]), TABS[0])
     shown = [r for r in in_tab[query.tab] if _matches(r, query, now)]
     shown.sort(key=_sort_key(query.sort))
-    return Inbox(tasks=shown, counts={tab: len(found) for tab, found in in_tab.items()},
+    last_page = max(1, -(-len(shown) // PER_PAGE))
+    query.page = min(query.page, last_page)  # past the end (tasks were done meanwhile): the last page
+    start = (query.page - 1) * PER_PAGE
+    return Inbox(tasks=shown[start:start + PER_PAGE], counts={tab: len(found) for tab, found in in_tab.items()},
                  processes=sorted({r.instance.process_key for r in rows}),
-                 stages=_stages_in_order(rows))
+                 stages=_stages_in_order(rows), total=len(shown), page=query.page)
 
 
 def _in_tab(row, tab: str, user) -> bool:

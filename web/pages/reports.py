@@ -18,7 +18,7 @@ from crm import reports
 from crm.models import LOST_REASONS, WIN_REASONS
 
 from .. import i18n
-from ..auth import declare_permissions, page_user
+from ..auth import declare_permissions
 from ..db import get_session
 from . import login_required, page_actor
 
@@ -141,9 +141,3 @@ def reason_label(reason: str, lost: bool) -> str:
     chinese, _, english = label.partition(" ")
     return chinese if i18n.current_locale() == "zh" else english
 
-
-@bp.app_context_processor
-def reports_menu():
-    # The menu link shows only to those who may open the page.
-    shown = not request.path.startswith("/api") and page_user() is not None
-    return {"may_read_reports": shown and page_actor().can("reports.read")}

@@ -28,4 +28,21 @@
       }, 0);
     });
   });
+  // "/" (when not typing) and Ctrl+K or ⌘K anywhere put the cursor in the header's search box.
+  var search = document.getElementById("global-search");
+  if (search) {
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+      var slash = event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey;
+      var ctrlK = (event.ctrlKey || event.metaKey) && (event.key === "k" || event.key === "K");
+      if (slash || ctrlK) {
+        event.preventDefault();
+        search.focus();
+        search.select();
+      } else if (event.key === "Escape" && target === search) {
+        search.blur();
+      }
+    });
+  }
 })();
