@@ -41,7 +41,6 @@ DEAL_PAGE_ZH: dict[str, str] = {
     "Entry stage": "起始阶段",
     "Reason lost": "丢单原因",
     "Contract signed by both parties": "双方已签署合同",
-    "Contract number": "合同编号",
     "Tender number": "招标编号",
     "{n} weeks": "{n} 周",
     "{n} days": "{n} 天",

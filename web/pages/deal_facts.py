@@ -26,7 +26,7 @@ KEY_LABELS = {
     "payment_terms": "Payment terms", "expected_close_date": "Expected signing date",
     "stale_after": "Reminder after", "escalate_after": "Escalation after", "entry_stage": "Entry stage",
     "outcome": "Outcome", "lost_reason": "Reason lost", "lost_note": "Note on the loss",
-    "contract_signed_by_both": "Contract signed by both parties", "contract_id": "Contract number",
+    "contract_signed_by_both": "Contract signed by both parties", "contract_id": "Contract",
     "tender_id": "Tender number", "win_reason": "Why we won",
 }
 MONEY_KEYS = {"amount", "agreed_amount", "budget", "bid_price", "awarded_amount"}
@@ -149,12 +149,27 @@ class Labels:
             return reason_words(value)
         if key == "win_reason" and isinstance(value, str):
             return win_words(value)
+        if key in ("contract_id", "tender_id") and isinstance(value, int):
+            return f"#{value}"
         if key == "entry_stage" and isinstance(value, str):
             return stage_label(value)
         choice = self.choices.get(key, {}).get(str(value)) if not isinstance(value, (dict, list)) else None
         if choice:
             return words(choice)
         return duration_words(value) or display_value(value)
+
+    def changes(self, changes) -> list[tuple[str, str]]:
+        """Return variables set from outside ({name: [before, after]}) as (name, "before → after")."""
+        if not isinstance(changes, dict):
+            return []
+        shown = []
+        for key, change in changes.items():
+            if key in HIDDEN_KEYS or not isinstance(change, list) or len(change) != 2:
+                continue
+            before, after = (self.value(key, value) for value in change)
+            shown.append((self.name(key), after if change[0] is None or before == after
+                          else f"{before} → {after}"))
+        return shown
 
     def pairs(self, data) -> list[tuple[str, str]]:
         """Return the readable (name, value) pairs of a data dict, leaving out internal numbers."""
@@ -176,8 +191,10 @@ def history_lines(instance, outcome: str, labels: Labels) -> list[dict]:
         if entry.action == "stage.entered":
             subject = stage_label(detail.get("stage"))
         else:
-            subject = words(detail.get("title") or titles.get(entry.task_id)) or ""
-        lines.append({"action": entry.action, "what": what, "subject": subject, "at": entry.at,
+            subject = (words(detail.get("title") or titles.get(entry.task_id)) or detail.get("number")
+                       or ", ".join(labels.name(name) for name in detail.get("names") or []))
+        lines.append({"action": entry.action, "what": what, "subject": subject or "", "at": entry.at,
                       "who": entry.actor.name if entry.actor else _("the system"),
-                      "data": labels.pairs(detail.get("data")), "message": detail.get("message")})
+                      "data": labels.pairs(detail.get("data")) + labels.changes(detail.get("changes")),
+                      "message": detail.get("message") or detail.get("reason")})
     return lines
