@@ -18,6 +18,7 @@ from accounts.permissions import Actor
 from engine import definitions, instances
 from engine.models import HumanTask, ProcessInstance, Timer
 from signing import service as contracts
+from signing.archive import ArchiveError
 from signing.models import Contract
 
 from .deals import get_opportunity, list_committee
@@ -55,8 +56,8 @@ def get_deal_view(session: Session, opportunity_id: int, *, actor: Actor) -> Dea
     instance = opportunity.instance
     found = contracts.list_contracts(session, instance_id=instance.id, actor=actor)
     current = next((c for c in found if c.superseded_by_id is None and c.latest_revision is not None), None)
-    verification = (contracts.verify_contract(session, current.id, actor=actor)
-                    if current is not None and current.status != "rendered" else None)
+    is_signed = current is not None and current.status != "rendered"
+    verification = _verify(session, current, actor) if is_signed else None
     waiting = [t for t in instance.timers if t.status in ("waiting", "failed")]
     start_amount, quoted = _amounts(instance)
     return DealView(opportunity=opportunity, instance=instance,
@@ -66,6 +67,14 @@ def get_deal_view(session: Session, opportunity_id: int, *, actor: Actor) -> Dea
                     contracts=found, verification=verification,
                     open_tasks=[t for t in instance.tasks if t.status == "open"],
                     timers=waiting, timer_names=_element_names(instance, {t.element_id for t in waiting}))
+
+
+def _verify(session: Session, contract: Contract, actor: Actor) -> dict:
+    # A revision missing from the archive verifies nothing; the deal's page still shows.
+    try:
+        return contracts.verify_contract(session, contract.id, actor=actor)
+    except ArchiveError as exc:
+        return {"id": contract.id, "verdict": "unreadable", "valid": False, "problems": [str(exc)]}
 
 
 def _amounts(instance: ProcessInstance) -> tuple:

@@ -122,3 +122,22 @@ def test_the_list_links_each_deal_to_its_page(sales, team):
     deal_id, _ = open_from_form(sales, team, "丙客户", name="丙")
     page = sales.get("/deals").get_data(as_text=True)
     assert f'class="dealname" href="/deals/{deal_id}"' in page
+
+
+@pytest.mark.slow
+def test_the_contract_shows_its_verdict_and_a_missing_file_does_not_break_the_page(app, sales, team, data_dir):
+    deal_id, instance_id = open_from_form(sales, team, "合同客户", name="有合同的商机")
+    drive_funnel(team, instance_id, until="sign_contract")
+    drafted = team["legal"].post(f"/api/process-instances/{instance_id}/contract")
+    assert drafted.status_code == 201, drafted.get_json()
+    page = page_of(sales, deal_id)
+    contract = page[page.index('id="contract"'):page.index('id="timers"')]
+    # Sealed by the company with its trusted key: the one verdict shown green.
+    assert 'class="verdict verdict-ok" data-verdict="valid"' in contract and "所有签名均有效且可信" in contract
+    assert f'href="/contracts/{drafted.get_json()["id"]}"' in contract
+    for stored in (data_dir / "contracts").rglob("*"):
+        if stored.is_file():
+            stored.chmod(0o600)
+            stored.unlink()
+    page = page_of(sales, deal_id)
+    assert 'data-verdict="unreadable"' in page and "verdict-bad" in page
