@@ -133,6 +133,8 @@ def display_value(value) -> str:
 ACTIONS = {
     "instance.started": "Started", "instance.completed": "Completed", "instance.error": "Error",
     "instance.retried": "Retried", "instance.terminated": "Terminated",
+    "instance.variables_set": "Data changed", "instance.repaired": "Repaired",
+    "instance.facts_recorded": "Facts recorded",
     "task.claimed": "Task claimed", "task.unclaimed": "Task given back",
     "task.completed": "Task completed", "stage.entered": "Stage entered", "timer.fired": "Timer fired",
     "contract.drafted": "Contract drafted", "contract.rendered": "Contract rendered",

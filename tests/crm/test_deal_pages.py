@@ -25,6 +25,12 @@ def new_deal(browser, **form):
     return browser.post("/deals/new", data={"csrf_token": CSRF.search(page)[1], **form})
 
 
+def instance_of(team, location: str) -> int:
+    """The funnel instance of the deal whose page `location` is."""
+    deal = team["sales"].get(f"/api/opportunities/{location.rsplit('/', 1)[1]}").get_json()
+    return deal["instance_id"]
+
+
 def rows(browser, query: str = "") -> list[str]:
     """The deal names the list shows, in its order."""
     page = browser.get(f"/deals{query}").get_data(as_text=True)
@@ -40,8 +46,8 @@ def test_a_deal_opened_from_the_form_starts_the_funnel_with_its_facts(sales, tea
     team["sales"].post("/api/companies", json={"name": "宁德时代新能源科技股份有限公司"})
     response = new_deal(sales, company="宁德时代新能源科技股份有限公司", name="储能 CRM 一期", amount="1200000",
                         expected_close_date="2027-03-31")
-    assert response.status_code == 303 and re.fullmatch(r"/instances/\d+", response.location)
-    instance = team["sales"].get(f"/api{response.location.replace('instances', 'process-instances')}").get_json()
+    assert response.status_code == 303 and re.fullmatch(r"/deals/\d+", response.location)
+    instance = team["sales"].get(f"/api/process-instances/{instance_of(team, response.location)}").get_json()
     assert instance["stage"] == "线索获取"
     assert (instance["data"]["company"], instance["data"]["amount"], instance["data"]["owner"]) == (
         "宁德时代新能源科技股份有限公司", 1200000, "sales-user")
@@ -81,7 +87,7 @@ def test_the_list_filters_sorts_and_pages(sales, team):
 
 def test_a_lost_deal_shows_its_outcome_and_reason_in_words(sales, team):
     response = new_deal(sales, company="丢单客户", new_company="on", name="丢掉的商机")
-    instance_id = int(response.location.rsplit("/", 1)[1])
+    instance_id = instance_of(team, response.location)
     complete(team, instance_id, "qualify_lead", {"company": "丢单客户", "contact": "王", "source": "web", **LOST})
     assert rows(sales, "?outcome=lost") == ["丢掉的商机"] and rows(sales, "?outcome=open") == []
     page = sales.get("/deals?outcome=lost").get_data(as_text=True)
@@ -114,7 +120,7 @@ def test_a_team_and_a_lost_reason_narrow_the_list_as_the_reports_count(app, sale
     director = signed_in(app, "director-user")
     assert sorted(rows(director)) == sorted(["丙", "丁", "戊"])
     assert sorted(rows(director, "?team=华南销售")) == sorted(["丙", "丁"])
-    complete(team, int(lost.location.rsplit("/", 1)[1]), "qualify_lead",
+    complete(team, instance_of(team, lost.location), "qualify_lead",
              {"company": "丙客户", "contact": "王", "source": "web", **LOST})
     assert sorted(rows(sales, "?team=华南销售")) == sorted(["丙", "丁"])
     assert rows(sales, "?outcome=lost&lost_reason=competitor") == ["丙"]

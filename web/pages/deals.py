@@ -1,26 +1,31 @@
 """The deal pages: the list of deals with filters, sort and pages, and the form that opens a deal.
 
-Their own blueprint ("deal_pages"); the deal itself is worked on its instance page.
-Both are one crm service call deep: deals.search_deals and deals.open_deal_for.
+Their own blueprint ("deal_pages"), with the deal page, the centre of a deal: its figures,
+stage, outcome, committee, contract, tasks, timers, history and diagram. Each is one crm
+service call deep: deals.search_deals, deals.open_deal_for, deal_view.get_deal_view.
 """
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 
-from crm import deals
 from accounts.teams import list_team_names
-from crm.models import LOST_REASONS
+from crm import deal_view, deals
+from core.db import utcnow
 from core.errors import InvalidInput
+from crm.models import LOST_REASONS
 
 from .. import i18n
 from ..auth import declare_permissions
 from ..crm_schemas import DealFormSchema, DealSearchSchema
 from ..db import get_session
 from . import login_required, page_actor
+from .deal_facts import Labels, days_since, history_lines, outcome_text, stage_bar, stage_label, win_words, words
+from .diagram import instance_diagram
 
 bp = Blueprint("deal_pages", __name__)
-declare_permissions(bp, {"deal_list": "deals.read", "new_deal": "deals.write", "open_new_deal": "deals.write"})
+declare_permissions(bp, {"deal_list": "deals.read", "deal": "deals.read", "new_deal": "deals.write",
+                         "open_new_deal": "deals.write"})
 
 OUTCOME_LABELS = {"open": "In progress", "won": "Won", "lost": "Lost"}
 SORT_LABELS = {"-updated": "Recently updated first", "updated": "Least recently updated first",
@@ -80,7 +85,22 @@ def open_new_deal():
         return _refused(form, {field: " ".join(messages) for field, messages in error.messages.items()})
     except InvalidInput as error:
         return _refused(form, {p.get("field") or "": p["message"] for p in error.problems})
-    return redirect(url_for("pages.instance", instance_id=deal.instance_id), 303)
+    return redirect(url_for("deal_pages.deal", opportunity_id=deal.id), 303)
+
+
+@bp.get("/deals/<int:opportunity_id>")
+@login_required
+def deal(opportunity_id):
+    view = deal_view.get_deal_view(get_session(), opportunity_id, actor=page_actor())
+    found, now = view.opportunity, utcnow()
+    return render_template(
+        "deal.html", view=view, deal=found, instance=view.instance, now=now,
+        steps=stage_bar(view.instance.definition.stages, found.stage, found.outcome, view.instance.status),
+        outcome=outcome_text(found.outcome, found.stage, found.lost_reason),
+        days_in_stage=days_since(view.stage_since, now) if found.outcome == "open" else None,
+        history=history_lines(view.instance, found.outcome, Labels.of(view.instance.tasks)),
+        diagram=instance_diagram(view.instance), data=view.data, stage_label=stage_label, words=words,
+        win_words=win_words)
 
 
 def _refused(form: dict, problems: dict):

@@ -15,6 +15,7 @@ class Diagram:
     active: list[str] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    focus: list[str] = field(default_factory=list)  # shown large when nothing is active or failed
 
 
 def definition_diagram(definition) -> Diagram:
@@ -32,4 +33,7 @@ def instance_diagram(instance) -> Diagram:
                            and e.element_id not in diagram.active})
     if instance.status == "error" and instance.error_element_id:
         diagram.failed = [instance.error_element_id]
+    passed = [e.element_id for e in instance.history if e.element_id and e.action in PASSED_ACTIONS]
+    if passed and not diagram.active:
+        diagram.focus = passed[-1:]  # where a finished run ended: its last step
     return diagram

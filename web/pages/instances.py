@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
+from crm.deal_view import find_deal_of_instance
 from engine import instances
 from core.db import utcnow
 from signing import funnel
@@ -37,6 +38,7 @@ def instance(instance_id):
                            open_tasks=[t for t in found.tasks if t.status == "open"],
                            history=list(reversed(found.history)),
                            task_titles={t.id: t.title for t in found.tasks},
+                           deal_id=find_deal_of_instance(get_session(), found.id),
                            **contract_context(found, page_actor()))
 
 

@@ -67,6 +67,8 @@
       if (!shapes.length) { loading.textContent = el.dataset.empty; return; }
       loading.remove();
       var focus = list(el, "active").concat(list(el, "failed"));
+      // A finished run has nothing open: the page may name where it ended instead.
+      if (!focus.length) { focus = list(el, "focus"); }
       fitHeight(el, viewer, focus.length > 0);
       markPath(viewer, list(el, "done"), list(el, "active"));
       focusActive(el, viewer, focus);
