@@ -9,7 +9,7 @@ import pytest
 import accounts
 from core.audit import record
 from tests.conftest import make_token
-from tests.crm.test_deal_pages import new_deal, signed_in
+from tests.crm.test_deal_pages import instance_of, new_deal, signed_in
 
 MENU = re.compile(r'data-menu="([a-z-]+)"')
 
@@ -31,10 +31,10 @@ def shown(browser, path: str) -> str:
 
 
 def test_each_role_sees_its_own_menu_in_its_own_order(app, team):
-    assert menu(signed_in(app, "sales-user")) == ["inbox", "deals", "pipeline", "customers", "contracts"]
+    assert menu(signed_in(app, "sales-user")) == ["inbox", "deals", "pipeline", "reports", "customers", "contracts"]
     assert menu(signed_in(app, "legal-user")) == ["inbox", "contracts", "verify"]
-    assert menu(signed_in(app, "boss")) == ["inbox", "deals", "pipeline", "customers", "contracts", "processes",
-                                            "data-quality", "audit"]
+    assert menu(signed_in(app, "boss")) == ["inbox", "deals", "pipeline", "reports", "customers", "contracts",
+                                            "processes", "data-quality", "audit"]
     # A director reads the audit log and merges duplicates; a data steward keeps the data clean.
     assert menu(signed_in(app, "director-user"))[-2:] == ["data-quality", "audit"]
     make_token(app, "steward", ("data",))
@@ -85,7 +85,7 @@ def many_tasks(app, team, session_factory):
 
     sales = signed_in(app, "sales-user")
     team["sales"].post("/api/companies", json={"name": "分页测试公司"})
-    instance_id = int(new_deal(sales, company="分页测试公司", name="分页商机").location.rsplit("/", 1)[1])
+    instance_id = instance_of(team, new_deal(sales, company="分页测试公司", name="分页商机").location)
     with session_factory() as s:
         s.add_all(HumanTask(id=str(uuid.uuid4()), instance_id=instance_id, element_id="qualify_lead",
                             title=f"跟进 {n:02d}", stage="线索获取", form={}) for n in range(54))
