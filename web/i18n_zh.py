@@ -346,6 +346,7 @@ ZH: dict[str, str] = {
 # The catalogues of the other screens, each in its own module, merged into one.
 from .i18n_zh_customers import CUSTOMERS_ZH  # noqa: E402
 from .i18n_zh_deals import DEALS_ZH  # noqa: E402
+from .i18n_zh_lang import LANG_ZH  # noqa: E402
 from .i18n_zh_dealpage import DEAL_PAGE_ZH  # noqa: E402
 from .i18n_zh_messages import MESSAGES_ZH  # noqa: E402
 from .i18n_zh_nav import NAV_ZH  # noqa: E402
@@ -353,5 +354,6 @@ from .i18n_zh_reports import REPORTS_ZH  # noqa: E402
 from .i18n_zh_tasks import TASKS_ZH  # noqa: E402
 from .i18n_zh_verify import VERIFY_ZH  # noqa: E402
 
-for _catalogue in (CUSTOMERS_ZH, DEALS_ZH, DEAL_PAGE_ZH, TASKS_ZH, MESSAGES_ZH, VERIFY_ZH, REPORTS_ZH, NAV_ZH):
+for _catalogue in (CUSTOMERS_ZH, DEALS_ZH, DEAL_PAGE_ZH, TASKS_ZH, MESSAGES_ZH, VERIFY_ZH, REPORTS_ZH, NAV_ZH,
+                   LANG_ZH):
     ZH.update(_catalogue)

@@ -78,7 +78,7 @@ def _unless_lost(condition: str) -> str:
 
 # key, stage, task id, task name, groups, fields, gates (criterion, condition unless lost)
 FUNNEL_WORK = [
-    ("lead", "线索获取", "qualify_lead", "Qualify the lead", "sales", [
+    ("lead", "线索获取", "qualify_lead", "确认线索 Qualify the lead", "sales", [
         Field("company", "客户公司 Company"), Field("contact", "联系人 Contact person"),
         Field("deal_name", "商机名称 Deal name"),
         Field("source", "线索来源 Lead source", "enum", values=[
@@ -86,7 +86,7 @@ FUNNEL_WORK = [
             ("cold", "陌拜 Outbound"), ("tender", "招标 Tender")]),
     ], [("已填写客户公司 The customer company is named", "not empty company"),
         ("已填写联系人 A contact person is named", "not empty contact")]),
-    ("needs", "需求确认", "confirm_needs", "Confirm needs (BANT)", "sales", [
+    ("needs", "需求确认", "confirm_needs", "确认需求（BANT） Confirm needs (BANT)", "sales", [
         Field("budget", "预算 Budget (CNY)", "long", min=0),
         Field("decision_maker", "决策人 Decision maker"), Field("need", "需求 Need"),
         Field("timeline", "决策时间 Timeline", "date"),
@@ -94,12 +94,12 @@ FUNNEL_WORK = [
         ("已找到决策人 The decision maker is known", "not empty decision_maker"),
         ("需求已明确 The need is understood", "not empty need"),
         ("时间表已确定 The timeline is set", "not empty timeline")]),
-    ("solution", "方案制定", "design_solution", "Design the solution and quote", "sales", [
+    ("solution", "方案制定", "design_solution", "制定方案并报价 Design the solution and quote", "sales", [
         Field("solution_summary", "方案摘要 Solution summary"),
         Field("amount", "报价 Quoted amount (CNY)", "long", min=0),
     ], [("方案摘要已填写 The solution is summarised", "not empty solution_summary"),
         ("已报价 A quoted amount is given", "amount > 0")]),
-    ("negotiation", "商务谈判", "negotiate", "Negotiate terms", "sales", [
+    ("negotiation", "商务谈判", "negotiate", "商务条款谈判 Negotiate terms", "sales", [
         Field("discount_percent", "折扣 Discount (%)", "long", min=0, max=100),
         Field("agreed_amount", "成交金额 Agreed amount (CNY)", "long", min=0),
         Field("payment_terms", "付款条件 Payment terms"),
@@ -109,19 +109,19 @@ FUNNEL_WORK = [
         ("已约定付款条件 Payment terms are agreed", "not empty payment_terms")]),
     # Legal drafts and seals the contract from the deal in the archive, the customer signs
     # there; the archive sets contract_signed_by_both once both signatures verify.
-    ("contract", "合同签署", "sign_contract", "Get the contract signed by both parties", "legal", [
+    ("contract", "合同签署", "sign_contract", "完成双方合同签署 Get the contract signed by both parties", "legal", [
         Field("signed_on", "签署日期 Signed on", "date"),
         Field("win_reason", "赢单原因 Why we won", "enum", values=[
             ("price", "价格 Price"), ("solution", "方案 Solution fit"),
             ("relationship", "关系 Relationship"), ("references", "案例 References"),
             ("service", "服务 Service")]),
     ], [("合同已由双方签署 The contract is signed by both parties", "contract_signed_by_both")]),
-    ("delivery", "交付实施", "deliver", "Deliver and get acceptance", "delivery", [
+    ("delivery", "交付实施", "deliver", "交付并取得验收 Deliver and get acceptance", "delivery", [
         Field("customer_accepted", "客户已验收 Customer accepted", "boolean"),
         Field("accepted_on", "验收日期 Accepted on", "date"),
         Field("delivery_note", "交付说明 Delivery note"),
     ], [("客户已验收 The customer has accepted the delivery", "customer_accepted")]),
-    ("service", "售后服务", "after_sales", "After-sales review", "service", [
+    ("service", "售后服务", "after_sales", "售后回访 After-sales review", "service", [
         Field("satisfaction", "满意度 Satisfaction (1-5)", "long", min=1, max=5),
         Field("renewal_expected", "预计续约 Renewal expected", "boolean"),
         Field("service_note", "服务说明 Service note"),
@@ -134,7 +134,7 @@ ROW = TOP + 80  # the centre line of the top level and of each box's main task
 
 def sales_funnel() -> Process:
     """Return the sales funnel: seven stage boxes, a lost exit after each, discount approval."""
-    p = Process("sales_funnel", "Sales funnel", [
+    p = Process("sales_funnel", "销售漏斗 Sales funnel", [
         ("stages", ",".join(FUNNEL_STAGES)), ("probabilities", PROBABILITIES), ("won_stage", "交付实施"),
         ("protected_variables", FUNNEL_PROTECTED), ("protected_after_start", FUNNEL_AFTER_START),
     ], "A B2B deal from lead to after-sales service. Start data (all optional): company, "
@@ -191,14 +191,14 @@ def _stage_box(p: Process, key, stage, x, task_id, task_name, groups, fields, ga
     p.flow(f"f_{key}_work", task, done)
     stale = p.boundary_timer(f"{key}_stale", "Stale", task, "${stale_after}", interrupting=False)
     remind = p.gateway(f"{key}_remind", None, x + 155, ROW + 110, kind="parallel", parent=inside)
-    follow_up = p.user_task(f"{key}_follow_up", "Follow up: the deal has not moved", x + 260, ROW + 95,
+    follow_up = p.user_task(f"{key}_follow_up", "跟进：商机停滞未推进 Follow up: the deal has not moved", x + 260, ROW + 95,
                             groups="sales", assignee="${owner}", parent=inside,
                             fields=[Field("next_step", "下一步 Next step", required=True),
                                     Field("next_contact", "下次联系 Next contact", "date")])
     followed = p.end(f"{key}_followed", "Followed up", x + 440, ROW + 117, parent=inside)
     still = p.timer_catch(f"{key}_still_stuck", "Still stuck", x + 162, ROW + 205, "${escalate_after}",
                           parent=inside)
-    review = p.user_task(f"{key}_escalation", "Stalled deal: review it with the owner", x + 260, ROW + 183,
+    review = p.user_task(f"{key}_escalation", "停滞商机：与负责人复盘 Stalled deal: review it with the owner", x + 260, ROW + 183,
                          groups="sales_managers", parent=inside,
                          fields=[Field("manager_note", "经理意见 Manager's note", required=True)])
     reviewed = p.end(f"{key}_reviewed", "Reviewed", x + 440, ROW + 205, parent=inside)
@@ -213,7 +213,7 @@ def _stage_box(p: Process, key, stage, x, task_id, task_name, groups, fields, ga
 
 def _discount_approval(p: Process, outcome, negotiation, contract) -> None:
     """Add the sales manager's approval of a discount over 10 % between negotiation and contract."""
-    approval = p.user_task("approve_discount", "Approve the discount", outcome.x - 35, 245,
+    approval = p.user_task("approve_discount", "审批折扣 Approve the discount", outcome.x - 35, 245,
                            groups="sales_managers", stage="商务谈判",
                            fields=[Field("discount_approved", "批准折扣 Discount approved", "boolean",
                                          required=True),
@@ -263,13 +263,13 @@ ROW_T = 280
 
 def tender() -> Process:
     """Return the tender: announcement, bid/no-bid, parallel bid work, evaluation, award."""
-    p = Process("tender", "Tender", [("stages", "招标,投标,评标,定标"),
+    p = Process("tender", "招投标 Tender", [("stages", "招标,投标,评标,定标"),
                                      ("protected_variables", TENDER_PROTECTED),
                                      ("protected_after_start", "owner")],
                 "A public tender from announcement to award. Start data (all optional): buyer, "
                 "company_id, owner, submission_due (the exact submission moment, ISO 8601).")
     start = p.start("start", "Tender announced", 40, ROW_T - 18)
-    announce = p.user_task("announce", "Capture the tender announcement", 120, ROW_T - 40, groups="sales",
+    announce = p.user_task("announce", "录入招标公告 Capture the tender announcement", 120, ROW_T - 40, groups="sales",
                            stage="招标", fields=[
                                Field("buyer", "招标单位 Buyer"),
                                Field("title", "项目名称 Tender title"),
@@ -282,7 +282,7 @@ def tender() -> Process:
                                   ("已填写投标截止日期 The submission deadline is set",
                                    "${not empty submission_deadline}")])
     plan = p.script("plan_deadline", "Plan the submission deadline", 290, ROW_T - 40, PLAN_DEADLINE)
-    score = p.user_task("score_bid", "Score the bid/no-bid decision", 460, ROW_T - 40, groups="sales_managers",
+    score = p.user_task("score_bid", "投标决策评分 Score the bid/no-bid decision", 460, ROW_T - 40, groups="sales_managers",
                         stage="招标", fields=SCORE_FIELDS,
                         doc="Score each criterion 1 (poor) to 5 (excellent). Weights: fit 30 %, "
                             "relationship 20 %, competition 15 %, margin 20 %, capability 15 %; "
@@ -292,7 +292,7 @@ def tender() -> Process:
     for i, (a, b) in enumerate([(start, announce), (announce, plan), (plan, score), (score, weigh),
                                 (weigh, bid)]):
         p.flow(f"f_{i}", a, b)
-    director = p.user_task("director_approval", "Decide on bidding below the threshold", 765, ROW_T + 80,
+    director = p.user_task("director_approval", "低于门槛时决定是否投标 Decide on bidding below the threshold", 765, ROW_T + 80,
                            groups="directors", stage="招标", fields=[
                                Field("approve_bid", "批准投标 Bid anyway", "boolean", required=True),
                                Field("director_reason", "理由 Reason", required=True)])
@@ -324,21 +324,21 @@ def _bidding(p: Process, x, y):
     start = p.start("bidding_start", None, x + 30, centre - 18, parent="bidding")
     split = p.gateway("bid_split", None, x + 110, centre - 25, kind="parallel", parent="bidding")
     join = p.gateway("bid_join", None, x + 360, centre - 25, kind="parallel", parent="bidding")
-    submit = p.user_task("submit_bid", "Submit the bid", x + 430, centre - 40, groups="sales", parent="bidding",
+    submit = p.user_task("submit_bid", "提交投标文件 Submit the bid", x + 430, centre - 40, groups="sales", parent="bidding",
                          fields=[Field("submitted_on", "递交日期 Submitted on", "date", required=True),
                                  Field("receipt_number", "回执编号 Receipt number")])
     end = p.end("bidding_done", "Bid submitted", x + 610, centre - 18, parent="bidding")
     p.flow("f_bidding_start", start, split)
     work = [
-        ("technical_proposal", "Write the technical proposal", "delivery",
+        ("technical_proposal", "编写技术方案 Write the technical proposal", "delivery",
          [Field("technical_summary", "技术方案摘要 Technical proposal summary")],
          [("技术方案已完成 The technical proposal is written", "${not empty technical_summary}")]),
-        ("commercial_proposal", "Write the commercial proposal", "sales",
+        ("commercial_proposal", "编写商务方案 Write the commercial proposal", "sales",
          [Field("commercial_summary", "商务方案摘要 Commercial proposal summary")],
          [("商务方案已完成 The commercial proposal is written", "${not empty commercial_summary}")]),
-        ("pricing", "Set the bid price", "sales_managers",
+        ("pricing", "确定投标报价 Set the bid price", "sales_managers",
          [Field("bid_price", "投标报价 Bid price (CNY)", "long", required=True, min=1)], []),
-        ("bid_bond", "Pay the bid bond", "sales",
+        ("bid_bond", "缴纳投标保证金 Pay the bid bond", "sales",
          [Field("bond_amount", "保证金 Bid bond (CNY)", "long", min=0),
           Field("bond_paid", "已缴纳 Paid", "boolean")],
          [("投标保证金已缴纳 The bid bond is paid", "${bond_paid}")]),
@@ -355,7 +355,7 @@ def _bidding(p: Process, x, y):
 
 def _evaluation_and_award(p: Process, bidding):
     """Add 评标 (opening, clarification, result) and 定标 (award, won or lost)."""
-    opening = p.user_task("opening", "Record the bid opening", 1800, ROW_T - 40, groups="sales", stage="评标",
+    opening = p.user_task("opening", "记录开标 Record the bid opening", 1800, ROW_T - 40, groups="sales", stage="评标",
                           fields=[Field("opened_on", "开标日期 Opened on", "date"),
                                   Field("bidders", "投标单位数 Number of bidders", "long", min=1),
                                   Field("has_questions", "有澄清问题 Clarification questions", "boolean",
@@ -364,18 +364,18 @@ def _evaluation_and_award(p: Process, bidding):
                           gates=[("有澄清问题时需填写截止日期 Give the deadline of the clarification questions",
                                   "${not has_questions or not empty clarification_deadline}")])
     questions = p.gateway("questions", "Clarification questions?", 1970, ROW_T - 25)
-    answer = p.user_task("answer_questions", "Answer the clarification questions", 1935, ROW_T + 80,
+    answer = p.user_task("answer_questions", "答复澄清问题 Answer the clarification questions", 1935, ROW_T + 80,
                          groups="sales", stage="评标", due="${clarification_deadline}",
                          fields=[Field("answers_sent_on", "答复日期 Answers sent on", "date", required=True),
                                  Field("answers_summary", "答复摘要 Summary of the answers")],
                          gates=[("澄清须在截止日期前答复 The answers were sent by the clarification deadline",
                                  "${answers_sent_on <= clarification_deadline}")])
-    result = p.user_task("evaluation_result", "Record the evaluation result", 2080, ROW_T - 40, groups="sales",
+    result = p.user_task("evaluation_result", "记录评标结果 Record the evaluation result", 2080, ROW_T - 40, groups="sales",
                          stage="评标", fields=[
                              Field("evaluation_rank", "评标排名 Our rank", "long", required=True, min=1),
                              Field("technical_score", "技术分 Technical score", "long", min=0),
                              Field("commercial_score", "商务分 Commercial score", "long", min=0)])
-    award = p.user_task("award", "Record the award", 2250, ROW_T - 40, groups="sales_managers", stage="定标",
+    award = p.user_task("award", "记录定标结果 Record the award", 2250, ROW_T - 40, groups="sales_managers", stage="定标",
                         fields=[Field("won", "中标 Won", "boolean", required=True),
                                 Field("awarded_amount", "中标金额 Awarded amount (CNY)", "long", min=0),
                                 Field("winner", "中标单位 Winner"),

@@ -10,12 +10,13 @@ from core.errors import InvalidInput
 
 from ..db import get_session
 from ..i18n import gettext as _
+from ..i18n import in_language
 from ..messages import server_message
 from . import back, bp, login_required, page_actor
 from .diagram import instance_diagram
 from .inbox_view import InboxQuery, build_inbox, customer_of, is_overdue
 from .instances import SIGNING_TASK, contract_context
-from .task_context import in_language, task_summary
+from .task_context import task_summary
 from .task_forms import form_data, form_fields
 
 
@@ -57,7 +58,7 @@ def render_task(row, values: dict, problems: list[dict], status: int = 200):
 @login_required
 def claim(task_id):
     row = tasks.claim_task(get_session(), task_id, actor=page_actor())
-    flash(_("You took “{title}”.", title=row.title), "success")
+    flash(_("You took “{title}”.", title=in_language(row.title)), "success")
     return redirect(back())
 
 
@@ -65,7 +66,7 @@ def claim(task_id):
 @login_required
 def unclaim(task_id):
     row = tasks.unclaim_task(get_session(), task_id, actor=page_actor())
-    flash(_("“{title}” is back with its group.", title=row.title), "info")
+    flash(_("“{title}” is back with its group.", title=in_language(row.title)), "info")
     return redirect(back())
 
 
@@ -78,7 +79,7 @@ def complete(task_id):
         done = tasks.complete_task(get_session(), task_id, data, actor=page_actor())
     except InvalidInput as exc:
         return render_task(row, values=request.form.to_dict(), problems=exc.problems, status=422)
-    flash(_("“{title}” is done.", title=done.title), "success")
+    flash(_("“{title}” is done.", title=in_language(done.title)), "success")
     following = tasks.list_open_tasks(get_session(), page_actor(), instance_id=done.instance_id)
     if following:
         return redirect(url_for("pages.task", task_id=following[0].id))

@@ -10,6 +10,7 @@ from signing import funnel
 from signing import service as contracts
 
 from ..db import get_session
+from ..i18n import form_fields_of
 from ..i18n import gettext as _
 from . import back, bp, login_required, page_actor
 from .diagram import instance_diagram
@@ -39,6 +40,7 @@ def instance(instance_id):
                            history=list(reversed(found.history)),
                            task_titles={t.id: t.title for t in found.tasks},
                            deal_id=find_deal_of_instance(get_session(), found.id),
+                           fields=form_fields_of(found.tasks),
                            **contract_context(found, page_actor()))
 
 

@@ -8,13 +8,12 @@ first and large: what is being approved.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import url_for
 
-from ..i18n import current_locale, display_value, format_money
+from ..i18n import display_value, format_money, in_language
 from ..i18n import gettext as _
 
 MONEY, PERCENT, TEXT = "money", "percent", "text"
@@ -88,23 +87,3 @@ def _item(name: str, value, properties: dict) -> Item:
     else:
         shown = display_value(value)
     return Item(name=name, label=label, value=shown, kind=kind)
-
-
-_HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
-
-
-def in_language(text: str) -> str:
-    """Return the part of a "中文 English" model text in the request's language.
-
-    Bundled models write criteria and labels in both languages, Chinese first; a
-    text in one language only is returned as it is.
-    """
-    last = None
-    for last in _HAN.finditer(text or ""):
-        pass
-    if last is None:
-        return text
-    chinese, english = text[:last.end()].strip(), text[last.end():].strip()
-    if not english or not re.search(r"[A-Za-z]", english) or _HAN.search(english):
-        return text
-    return chinese if current_locale() == "zh" else english

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from jsonschema import Draft202012Validator
 
 from ..i18n import gettext as _
+from ..i18n import in_language
 from ..messages import server_message
-from .task_context import in_language
 
 TEXTAREA_MIN_LENGTH = 10  # a field that wants at least a sentence gets room for one
 
@@ -57,7 +57,7 @@ def form_fields(schema: dict, values: dict, problems: list[dict]) -> list[FormFi
         messages = [in_language(p["message"]) if p.get("gate") else field_message(p["message"], prop)
                     for p in problems if p.get("field") == name]
         visible_when = prop.get("x-visible-when")
-        fields.append(FormField(name=name, title=prop.get("title") or name, widget=widget,
+        fields.append(FormField(name=name, title=in_language(prop.get("title") or name), widget=widget,
                                 is_required=name in required, is_readonly=bool(prop.get("readOnly")),
                                 value=value, options=options, attributes=attributes,
                                 errors=list(dict.fromkeys(messages)), visible_when=visible_when,
@@ -99,7 +99,7 @@ def _widget(prop: dict) -> tuple[str, list, dict]:
     kind = prop.get("type")
     if "enum" in prop:
         titles = {o.get("const"): o.get("title") for o in prop.get("oneOf", [])}
-        return "select", [(v, titles.get(v) or v) for v in prop["enum"]], {}
+        return "select", [(v, in_language(titles.get(v) or str(v))) for v in prop["enum"]], {}
     if kind == "boolean":
         return "boolean", [], {}
     if kind in ("integer", "number"):

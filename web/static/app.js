@@ -1,15 +1,6 @@
-// Show every <time datetime> in the reader's own time zone (the server writes UTC), except
-// those the server wrote in the display zone already (data-zone).
+// Times come written by the server in the display zone (web/i18n.py local_time_tag).
 (function () {
   "use strict";
-  var pad = function (n) { return String(n).padStart(2, "0"); };
-  document.querySelectorAll("time[datetime]:not([data-zone])").forEach(function (el) {
-    var when = new Date(el.getAttribute("datetime"));
-    if (isNaN(when)) { return; }
-    el.title = el.textContent;
-    el.textContent = when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) +
-      " " + pad(when.getHours()) + ":" + pad(when.getMinutes());
-  });
   // On a narrow screen the stage bar scrolls sideways: keep the current stage in view.
   function centreStage() {
     document.querySelectorAll(".stages").forEach(function (bar) {

@@ -1,0 +1,25 @@
+"""Chinese for the words data is shown in: process variables' names, durations."""
+
+LANG_ZH: dict[str, str] = {
+    "Stale reminder after": "停滞提醒",
+    "Escalation after": "升级提醒",
+    "Entry stage": "起始阶段",
+    "Reason lost": "丢单原因",
+    "Note on the loss": "丢单说明",
+    "Why we won": "赢单原因",
+    "Company number": "公司编号",
+    "Contract number": "合同编号",
+    "Contract signed by both parties": "合同已由双方签署",
+    "Discount approved": "折扣已批准",
+    "Approval note": "审批意见",
+    "Customer accepted": "客户已验收",
+    "Tender number": "招标编号",
+    "{n} years": "{n} 年", "{n} year": "{n} 年",
+    "{n} months": "{n} 个月", "{n} month": "{n} 个月",
+    "{n} weeks": "{n} 周", "{n} week": "{n} 周",
+    "{n} days": "{n} 天", "{n} day": "{n} 天",
+    "{n} hours": "{n} 小时", "{n} hour": "{n} 小时",
+    "{n} minutes": "{n} 分钟", "{n} minute": "{n} 分钟",
+    "{n} seconds": "{n} 秒", "{n} second": "{n} 秒",
+    ", ": " ",
+}
