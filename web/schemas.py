@@ -13,6 +13,30 @@ class StartInstanceSchema(Schema):
                                  validate=validate.Length(max=255))
 
 
+class SendMessageSchema(Schema):
+    """Camunda's message correlation: a name, which waiting instance (key or id), and data to merge."""
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    correlation_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    process_instance_id = Int64(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class MessageDeliverySchema(Schema):
+    process_instance_id = fields.Integer(attribute="instance_id")
+    element_id = fields.String(metadata={"description": "the element that caught the message"})
+    started = fields.Boolean(metadata={"description": "true: a message start event started the instance"})
+    status = fields.String()
+
+
+class SendSignalSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class SignalResultSchema(Schema):
+    count = fields.Integer(metadata={"description": "instances reached, started ones included"})
+
+
 class CompleteTaskSchema(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
 
