@@ -234,7 +234,7 @@ def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
             record(session, "instance.completed", actor=actor, instance_id=instance.id)
     _write_step(session, instance, step)
     events.sync_instance_subscriptions(session, instance, workflow)
-    session.expire(instance, ["tasks", "history", "timers"])
+    session.expire(instance, ["tasks", "history", "timers", "subscriptions"])
     for listener in list(INSTANCE_LISTENERS):
         listener(session, instance, workflow)
     session.flush()

@@ -73,6 +73,8 @@ class ProcessInstance(Base):
     tasks: Mapped[list[HumanTask]] = relationship(viewonly=True, order_by="HumanTask.created_at")
     history: Mapped[list[AuditEntry]] = relationship(viewonly=True, order_by="AuditEntry.id")
     timers: Mapped[list[Timer]] = relationship(viewonly=True, order_by="Timer.due_at")
+    subscriptions: Mapped[list[EventSubscription]] = relationship(viewonly=True,
+                                                                  order_by="EventSubscription.id")
 
     __mapper_args__ = {"version_id_col": lock_version}
 

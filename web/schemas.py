@@ -135,6 +135,14 @@ class TimerSchema(Schema):
     last_error = fields.String(allow_none=True)
 
 
+class SubscriptionSchema(Schema):
+    kind = fields.String(metadata={"description": "message or signal"})
+    name = fields.String()
+    correlation_key = fields.String(allow_none=True)
+    element_id = fields.String()
+    created_at = fields.DateTime()
+
+
 class InstanceSchema(Schema):
     id = Id()
     process_key = fields.String()
@@ -155,3 +163,5 @@ class InstanceDetailSchema(InstanceSchema):
     tasks = fields.List(fields.Nested(TaskSummarySchema))
     history = fields.List(fields.Nested(HistoryEntrySchema))
     timers = fields.List(fields.Nested(TimerSchema))
+    waiting_for = fields.List(fields.Nested(SubscriptionSchema), attribute="subscriptions",
+                              metadata={"description": "the messages and signals it waits for"})

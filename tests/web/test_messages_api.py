@@ -33,6 +33,9 @@ def test_a_receive_task_continues_on_its_message_with_the_data_merged(admin):
     deploy(admin, FIXTURES / "message_receive.bpmn")
     order = start(admin, "order_payment", order_number="A-17")
     assert order["status"] == "waiting" and open_tasks(admin, order["id"]) == []
+    assert [{k: w[k] for k in ("kind", "name", "correlation_key", "element_id")}
+            for w in order["waiting_for"]] == [{"kind": "message", "name": "payment_received",
+                                                "correlation_key": "A-17", "element_id": "wait_payment"}]
 
     response = message(admin, name="payment_received", correlation_key="A-17",
                        data={"paid_amount": 1200, "paid_by": "bank transfer"})
@@ -42,6 +45,7 @@ def test_a_receive_task_continues_on_its_message_with_the_data_merged(admin):
     after = shown(admin, order["id"])
     assert after["data"]["paid_amount"] == 1200 and after["data"]["order_number"] == "A-17"
     assert open_tasks(admin, order["id"]) == ["ship"]
+    assert after["waiting_for"] == []
     received = [h for h in after["history"] if h["action"] == "instance.message_received"]
     assert len(received) == 1 and received[0]["element_id"] == "wait_payment"
     # Delivered once: the wait is over, a second message finds nobody.
@@ -219,3 +223,24 @@ def test_the_routes_are_in_the_openapi_document(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     assert {"404", "409"} <= set(paths["/api/messages"]["post"]["responses"])
     assert "/api/signals" in paths
+
+
+def test_two_deliveries_racing_for_one_wait_deliver_once(live_app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = make_token(live_app, "racer", ("sales",), "admin")
+    admin = Api(live_app.test_client(), token)
+    deploy(admin, FIXTURES / "message_receive.bpmn")
+    order = start(admin, "order_payment", order_number="RACE")
+
+    def send(n):
+        return Api(live_app.test_client(), token).post(
+            "/api/messages", json={"name": "payment_received", "correlation_key": "RACE",
+                                   "data": {"sender": n}}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(send, range(4)))
+    assert codes.count(200) == 1 and all(code in (404, 409) for code in codes if code != 200), codes
+    assert open_tasks(admin, order["id"]) == ["ship"]
+    history = shown(admin, order["id"])["history"]
+    assert [h["action"] for h in history].count("instance.message_received") == 1
