@@ -35,7 +35,7 @@ from accounts.models import User
 from core.audit import record
 from core.errors import Conflict, InvalidInput, NotFound
 
-from . import bpmn, instances, variables
+from . import bpmn, definitions, instances, variables
 from .models import EventSubscription, ProcessDefinition
 
 MAX_KEY_LENGTH = 255
@@ -64,6 +64,14 @@ def kind_of(event_definition) -> str | None:
 def has_catch_events(workflow) -> bool:
     """Tell whether the workflow's specs catch any message or signal; most processes do not."""
     return any(_spec_catches(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
+
+
+def waiting_for(instance) -> list[EventSubscription]:
+    """Return what the instance waits for; no query for the processes that catch no events."""
+    spec, subprocess_specs = definitions.specs_for(instance.definition)
+    if not any(_spec_catches(s) for s in (spec, *subprocess_specs.values())):
+        return []
+    return instance.subscriptions
 
 
 def _spec_catches(spec) -> bool:

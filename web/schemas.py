@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from engine import events
+
 from .fields import Id, Int64
 
 
@@ -143,6 +145,9 @@ class SubscriptionSchema(Schema):
     created_at = fields.DateTime()
 
 
+_subscriptions_schema = SubscriptionSchema(many=True)
+
+
 class InstanceSchema(Schema):
     id = Id()
     process_key = fields.String()
@@ -163,5 +168,8 @@ class InstanceDetailSchema(InstanceSchema):
     tasks = fields.List(fields.Nested(TaskSummarySchema))
     history = fields.List(fields.Nested(HistoryEntrySchema))
     timers = fields.List(fields.Nested(TimerSchema))
-    waiting_for = fields.List(fields.Nested(SubscriptionSchema), attribute="subscriptions",
-                              metadata={"description": "the messages and signals it waits for"})
+    waiting_for = fields.Method("_waiting_for", metadata={
+        "description": "the messages and signals it waits for (kind, name, correlation_key, element_id)"})
+
+    def _waiting_for(self, instance):
+        return _subscriptions_schema.dump(events.waiting_for(instance))
