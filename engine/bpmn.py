@@ -19,6 +19,9 @@ Conventions for process designers (Camunda Modeler 5 / bpmn.io):
   `2026-12-01T09:00:00Z`, `R3/PT1H`) are taken literally.
 - People: camunda:candidateGroups (comma separated), else the lane's name;
   camunda:assignee is a user name or `${variable}`.
+- Messages and signals (engine.events): a message catch says which instance it
+  belongs to with the extension property `correlation_key` (its own, else the
+  process's), an expression over the instance data such as `${order_number}`.
 
 This module builds specs and reads them back, and is the one other code imports.
 By sub-domain: engine.bpmn_upload loads files and resolves references,

@@ -174,7 +174,8 @@ def deliver_message(session: Session, name: str, *, data: dict, actor: User | No
             return _start_with(session, start, data, actor, correlation_key)
     said = (f" with correlation key {correlation_key!r}" if correlation_key is not None else "") + \
            (f" in process instance {instance_id}" if instance_id is not None else "")
-    text = f"nothing waits for message {name!r}{said}, and no process starts with it"
+    text = f"nothing waits for message {name!r}{said}" + (
+        ", and no process starts with it" if instance_id is None else "")
     raise NotFound(text, [{"message": text, "field": "name"}])
 
 
