@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, str] = {
     "instances.variables.set": "set process variables that the process does not protect, with a reason",
     "instances.repair": "retry failed instances and repair their data, protected variables included",
     "tasks.work": "claim, give back and complete the tasks one may work on",
+    "messages.send": "deliver messages and signals to the process instances waiting for them",
     "companies.read": "see the companies and contacts one owns or has deals with",
     "companies.read.all": "see every company and contact",
     "companies.write": "create and change companies and contacts one may see, and their relationships",
@@ -64,7 +65,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "designer": _MEMBER | {"processes.deploy"},
     "admin": frozenset(PERMISSIONS),
 }
-# What the migrations of permissions (0010, 0016) grant the bundled groups; kept here for the docs and tests.
+# What the migrations of permissions (0010, 0016, 0017) grant the bundled groups; kept here for the docs and tests.
 DEFAULT_GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "legal": ("contracts.draft", "contracts.seal", "contracts.send", "contracts.record_signature",
               "contracts.read.all"),
@@ -72,7 +73,8 @@ DEFAULT_GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "directors": ("deals.read.all", "tenders.read.all", "companies.read.all", "instances.read.all",
                   "contracts.read.all", "audit.read", "companies.export", "companies.merge"),
     "integrations": ("instances.read.all", "instances.variables.set", "deals.read.all",
-                     "companies.read.all", "companies.import", "events.write", "transactions.write"),
+                     "companies.read.all", "companies.import", "events.write", "transactions.write",
+                     "messages.send"),
     # Data stewards: they bring customer data in, keep it clean and take it out.
     "data": ("companies.read.all", "companies.import", "companies.export", "companies.merge",
              "transactions.write"),

@@ -19,6 +19,9 @@ Conventions for process designers (Camunda Modeler 5 / bpmn.io):
   `2026-12-01T09:00:00Z`, `R3/PT1H`) are taken literally.
 - People: camunda:candidateGroups (comma separated), else the lane's name;
   camunda:assignee is a user name or `${variable}`.
+- Messages and signals (engine.events): a message catch says which instance it
+  belongs to with the extension property `correlation_key` (its own, else the
+  process's), an expression over the instance data such as `${order_number}`.
 
 This module builds specs and reads them back, and is the one other code imports.
 By sub-domain: engine.bpmn_upload loads files and resolves references,
@@ -34,12 +37,20 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH, MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH, TERMINATION_EVENT_XPATH)
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.specs.event_definitions import (
+    MessageEventDefinition as CamundaMessageEventDefinition)
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser, SubWorkflowParser
 
-from engine.bpmn_checks import check_process
+from engine.bpmn_checks import check_process, correlation_key_of
+from engine.expressions import ExpressionError, translate_condition
 from engine.bpmn_model import BpmnInvalid, Doc, ParsedProcess, Problem, problem_at
 from engine.bpmn_stages import SUBPROCESS_TAGS, element_stage, own_property, process_stages
 from engine.bpmn_upload import (
@@ -57,6 +68,7 @@ __all__ = [  # what callers use, wherever it is defined
 
 STAGE_KEY = "dealflow:stage"  # keys in task_spec.extensions, which the serializer keeps
 TASK_KEY = "dealflow:task"
+CORRELATION_KEY = "dealflow:correlation_key"  # a message catch's key, as a Python expression
 HUMAN_TAGS = {f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}manualTask"}
 
 
@@ -97,6 +109,18 @@ def _annotate(task_spec, node) -> None:
     if getattr(task_spec, "extensions", None) is None:
         task_spec.extensions = {}
     task_spec.extensions[STAGE_KEY] = element_stage(node)
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, CamundaMessageEventDefinition):
+        # Camunda's parser puts a message's payload under one variable; Camunda itself merges
+        # message variables into the process, and so do we: the plain definition does that.
+        task_spec.event_definition = MessageEventDefinition(
+            definition.name, definition.correlation_properties, description=definition.description)
+    key = correlation_key_of(node)
+    if key:
+        try:
+            task_spec.extensions[CORRELATION_KEY] = translate_condition(key)
+        except ExpressionError:
+            pass  # reported by the checks
     if node.tag in HUMAN_TAGS:
         task_spec.extensions[TASK_KEY] = user_task_info(node, task_spec.lane)[0]
 
@@ -125,6 +149,17 @@ class _SubprocessParser(SubWorkflowParser):
                                            **self.bpmn_attributes)
 
 
+class _EndEventParser(CamundaEndEventParser):
+    """SpiffWorkflow 3.2 reads a signal end event as a none end event, dropping its signal."""
+
+    def create_task(self):
+        definitions = [MESSAGE_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH,
+                       ESCALATION_EVENT_XPATH, TERMINATION_EVENT_XPATH, SIGNAL_EVENT_XPATH]
+        task = self._create_task(self.get_event_definition(definitions))
+        task.connect(self.spec.end)
+        return task
+
+
 class _Parser(CamundaParser):
     """CamundaParser (so DMN business rule tasks work) with the fixes above."""
     PROCESS_PARSER_CLASS = _ProcessParser
@@ -133,6 +168,8 @@ class _Parser(CamundaParser):
         f"{{{BPMN_NS}}}businessRuleTask": (_BusinessRuleTaskParser,
                                            CamundaParser.OVERRIDE_PARSER_CLASSES[
                                                f"{{{BPMN_NS}}}businessRuleTask"][1]),
+        f"{{{BPMN_NS}}}endEvent": (_EndEventParser, CamundaParser.OVERRIDE_PARSER_CLASSES[
+            f"{{{BPMN_NS}}}endEvent"][1]),
         f"{{{BPMN_NS}}}subProcess": (_SubprocessParser,
                                      CamundaParser.OVERRIDE_PARSER_CLASSES[f"{{{BPMN_NS}}}subProcess"][1]),
     }

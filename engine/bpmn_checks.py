@@ -12,6 +12,7 @@ from lxml import etree
 from engine.bpmn_model import DECISION_REF, Doc, Problem, bpmn_tags, problem_at
 from engine.bpmn_stages import own_property, process_stages, stage_owners
 from engine.bpmn_variables import PROTECTED, PROTECTED_AFTER_START, declared_names
+from engine.expressions import ExpressionError, translate_condition
 from engine.forms import NS, user_task_info
 
 _GATEWAYS = set(bpmn_tags("exclusiveGateway", "inclusiveGateway"))
@@ -119,6 +120,7 @@ def _check_events(proc) -> list:
     for task in proc.iter(*bpmn_tags("sendTask", "receiveTask")):
         if task.get("messageRef") and task.get("messageRef") not in defined["message"]:
             issues.append((task, f"refers to message {task.get('messageRef')!r}, which is not defined"))
+    issues += _check_messages(proc)
     for definition in proc.iter(*bpmn_tags("timerEventDefinition")):
         values = definition.iterchildren(*bpmn_tags("timeDate", "timeDuration", "timeCycle"))
         if not any((value.text or "").strip() for value in values):
@@ -129,6 +131,37 @@ def _check_events(proc) -> list:
     for definition in proc.iter(*bpmn_tags("conditionalEventDefinition")):
         if not definition.findtext("bpmn:condition", "", NS).strip():
             issues.append((definition.getparent(), "the conditional event has no condition"))
+    return issues
+
+
+def correlation_key_of(element) -> str | None:
+    """Return the correlation key expression of a message catch: its own property, else its process's."""
+    key = own_property(element, "correlation_key")
+    if key is None:
+        process = next(element.iterancestors(*bpmn_tags("process")), None)
+        key = own_property(process, "correlation_key") if process is not None else None
+    return key
+
+
+def _check_messages(proc) -> list:
+    # Messages come in through POST /api/messages; the engine routes none between instances.
+    issues = []
+    for task in proc.iter(*bpmn_tags("sendTask")):
+        issues.append((task, "send tasks cannot run here (messages are not routed between instances); "
+                             "use a script task, and send messages with POST /api/messages"))
+    for definition in proc.iter(*bpmn_tags("messageEventDefinition")):
+        event = definition.getparent()
+        if event.tag in set(bpmn_tags("intermediateThrowEvent", "endEvent")):
+            issues.append((event, "message throw events cannot run here (messages are not routed "
+                                  "between instances); send messages with POST /api/messages"))
+    catches = [d.getparent() for d in proc.iter(*bpmn_tags("messageEventDefinition"))]
+    for element in [*catches, *proc.iter(*bpmn_tags("receiveTask"))]:
+        key = own_property(element, "correlation_key")
+        if key:
+            try:
+                translate_condition(key)
+            except ExpressionError as exc:
+                issues.append((element, f"correlation_key: {exc}"))
     return issues
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import bpmn, timers
+from . import bpmn, events, timers
 from core.audit import record
 from core.db import get_or_raise
 from core.errors import InvalidInput, NotFound
@@ -45,6 +45,7 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, actor: User | No
     for d in deployments:
         if d.is_new:
             timers.schedule_start_timers(session, d.definition, specs_for(d.definition)[0])
+            events.register_start_events(session, d.definition, specs_for(d.definition)[0])
     for d in deployments:
         record(session, "definition.deployed" if d.is_new else "definition.unchanged", actor=actor,
                detail={"key": d.definition.key, "version": d.definition.version,

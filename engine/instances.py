@@ -28,7 +28,7 @@ from core.audit import record
 from core.db import as_loaded, get_or_raise, is_postgresql, utcnow
 from core.errors import Conflict, InvalidInput, NotFound
 
-from . import bpmn, definitions, state, tasks, timers, variables, visibility
+from . import bpmn, definitions, events, state, tasks, timers, variables, visibility
 from .data_limits import check_data_size
 from .models import HumanTask, ProcessDefinition, ProcessInstance, StageVisit
 
@@ -49,8 +49,12 @@ def start_instance(session: Session, process_key: str, *, data: dict | None = No
 
 def start_instance_of(session: Session, definition: ProcessDefinition, *, data: dict | None,
                       business_key: str | None, actor: User | None,
-                      fired_start_event: str | None = None) -> ProcessInstance:
-    """Start `definition`; `fired_start_event` names a timer start event that has just fired."""
+                      fired_start_event: str | None = None, before_advance=None) -> ProcessInstance:
+    """Start `definition`; `fired_start_event` names a timer start event that has just fired.
+
+    `before_advance(workflow, instance)` runs once the row exists, before the first
+    steps: a message start event catches its message there.
+    """
     if not definition.is_executable:
         raise InvalidInput(f"process {definition.key!r} version {definition.version} cannot run",
                            definition.problems or None)
@@ -74,6 +78,8 @@ def start_instance_of(session: Session, definition: ProcessDefinition, *, data: 
                    "business_key": business_key, "data": data})
     if fired_start_event:
         _fire_start_event(workflow, fired_start_event)
+    if before_advance is not None:
+        before_advance(workflow, instance)
     advance(session, instance, workflow, actor=actor)
     return instance
 
@@ -211,6 +217,7 @@ def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
     the unit of work, for speed; the ORM object is then told the new values as
     committed, so it stays in step and is not written a second time.
     """
+    thrown = events.take_thrown_signals(workflow)
     open_tasks = tasks.sync_open_tasks(session, instance, workflow)
     timers.sync_instance_timers(session, instance, workflow)
     step = {"stage": _entered_stage(session, instance, workflow, open_tasks, actor),
@@ -226,10 +233,13 @@ def persist(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
             _close_stage_visit(session, instance)
             record(session, "instance.completed", actor=actor, instance_id=instance.id)
     _write_step(session, instance, step)
-    session.expire(instance, ["tasks", "history", "timers"])
+    events.sync_instance_subscriptions(session, instance, workflow)
+    session.expire(instance, ["tasks", "history", "timers", "subscriptions"])
     for listener in list(INSTANCE_LISTENERS):
         listener(session, instance, workflow)
     session.flush()
+    if thrown:
+        events.forward_thrown_signals(session, instance, thrown, actor)
 
 
 _WRITE_STEP = update(_instances).where(_instances.c.id == bindparam("row_id"),

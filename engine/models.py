@@ -73,6 +73,8 @@ class ProcessInstance(Base):
     tasks: Mapped[list[HumanTask]] = relationship(viewonly=True, order_by="HumanTask.created_at")
     history: Mapped[list[AuditEntry]] = relationship(viewonly=True, order_by="AuditEntry.id")
     timers: Mapped[list[Timer]] = relationship(viewonly=True, order_by="Timer.due_at")
+    subscriptions: Mapped[list[EventSubscription]] = relationship(viewonly=True,
+                                                                  order_by="EventSubscription.id")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -170,4 +172,34 @@ class Timer(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     leased_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EventSubscription(Base):
+    """What waits for a message or a signal: an instance's catching task, or a message start event.
+
+    Rows follow the workflow (rewritten after every persist), so a delivery finds
+    its instance by (kind, name, correlation_key) without loading any workflow.
+    A start row (instance_id NULL) belongs to the newest version of its process.
+    """
+
+    __tablename__ = "event_subscriptions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('message', 'signal')", name="kind"),
+        CheckConstraint("instance_id IS NOT NULL OR definition_id IS NOT NULL",
+                        name="instance_or_definition"),
+        Index("ix_event_subscriptions_kind_name_correlation_key", "kind", "name", "correlation_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(255))
+    # Evaluated from the instance's data when it started waiting; None: reached by instance id only.
+    correlation_key: Mapped[str | None] = mapped_column(String(255))
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id",
+                                                                ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

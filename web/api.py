@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from engine import definitions, instances, tasks
+from engine import definitions, events, instances, tasks
 
 from .auth import current_actor, declare_permissions
 from .db import get_session
 from .errors import BadRequest
 from .schemas import (CompleteTaskSchema, DefinitionSchema, InstanceDetailSchema,
-                      SetVariablesSchema, StartInstanceSchema, TaskQuerySchema, TaskSchema,
-                      TaskSummarySchema)
+                      MessageDeliverySchema, SendMessageSchema, SendSignalSchema,
+                      SetVariablesSchema, SignalResultSchema, StartInstanceSchema, TaskQuerySchema,
+                      TaskSchema, TaskSummarySchema)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 declare_permissions(bp, {
@@ -26,6 +27,8 @@ declare_permissions(bp, {
     "claim_task": "tasks.work",
     "unclaim_task": "tasks.work",
     "complete_task": "tasks.work",
+    "send_message": "messages.send",
+    "send_signal": "messages.send",
 })
 
 # Built once: marshmallow deep-copies every field when a schema is instantiated.
@@ -38,6 +41,10 @@ instance_schema = InstanceDetailSchema()
 task_schema = TaskSchema()
 task_query_schema = TaskQuerySchema()
 task_summaries_schema = TaskSummarySchema(many=True)
+send_message_schema = SendMessageSchema()
+message_delivery_schema = MessageDeliverySchema()
+send_signal_schema = SendSignalSchema()
+signal_result_schema = SignalResultSchema()
 
 
 def json_body() -> dict:
@@ -123,3 +130,19 @@ def complete_task(task_id):
     body = complete_task_schema.load(json_body())
     row = tasks.complete_task(get_session(), task_id, body["data"], actor=current_actor())
     return task_schema.dump(row)
+
+
+@bp.post("/messages")
+def send_message():
+    body = send_message_schema.load(json_body())
+    delivery = events.deliver_message(get_session(), body["name"], data=body["data"], actor=current_actor(),
+                                      correlation_key=body["correlation_key"],
+                                      instance_id=body["process_instance_id"])
+    return message_delivery_schema.dump(delivery), 201 if delivery.started else 200
+
+
+@bp.post("/signals")
+def send_signal():
+    body = send_signal_schema.load(json_body())
+    count = events.broadcast_signal(get_session(), body["name"], data=body["data"], actor=current_actor())
+    return signal_result_schema.dump({"count": count})

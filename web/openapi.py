@@ -76,6 +76,19 @@ PATHS = {
                     body={"application/json": {"schema": "SetVariables"}},
                     params=[_path_param("id", "integer")]),
     },
+    "/api/messages": {
+        "post": _op("Deliver a message (as Camunda's message correlation) to the one instance waiting for "
+                    "it, by correlation key or instance id, merging its data; else start the newest "
+                    "process with that message start event (201). 404: nothing waits; 409: several "
+                    "wait and the request did not say which", {"200": _json("MessageDelivery"),
+                                                              "201": _json("MessageDelivery", "started")},
+                    body={"application/json": {"schema": "SendMessage"}}),
+    },
+    "/api/signals": {
+        "post": _op("Send a signal to every instance waiting for it (and start the processes with that "
+                    "signal start); count 0 when nothing waits", {"200": _json("SignalResult")},
+                    body={"application/json": {"schema": "SendSignal"}}),
+    },
     "/api/process-instances/{id}/retry": {
         "post": _op("Run an instance in status error again (admins)", {"200": _json("InstanceDetail")},
                     params=[_path_param("id", "integer")]),
@@ -170,7 +183,8 @@ def build_spec() -> dict:
                                         "(`flask --app app token create NAME`)."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Definition", "Deployment", "Task", "TaskSummary", "InstanceDetail", "StartInstance",
-                 "CompleteTask", "SetVariables", "Contract", "ContractDetail", "DraftContract",
+                 "CompleteTask", "SetVariables", "SendMessage", "MessageDelivery", "SendSignal",
+                 "SignalResult", "Contract", "ContractDetail", "DraftContract",
                  "SigningLinkRequest", "SigningLink", "Verification", "Certificate", "Revocation"):
         module = schemas if hasattr(schemas, f"{name}Schema") else contract_schemas
         spec.components.schema(name, schema=getattr(module, f"{name}Schema"))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from engine import events
+
 from .fields import Id, Int64
 
 
@@ -11,6 +13,30 @@ class StartInstanceSchema(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
     business_key = fields.String(load_default=None, allow_none=True,
                                  validate=validate.Length(max=255))
+
+
+class SendMessageSchema(Schema):
+    """Camunda's message correlation: a name, which waiting instance (key or id), and data to merge."""
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    correlation_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    process_instance_id = Int64(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class MessageDeliverySchema(Schema):
+    process_instance_id = fields.Integer(attribute="instance_id")
+    element_id = fields.String(metadata={"description": "the element that caught the message"})
+    started = fields.Boolean(metadata={"description": "true: a message start event started the instance"})
+    status = fields.String()
+
+
+class SendSignalSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class SignalResultSchema(Schema):
+    count = fields.Integer(metadata={"description": "instances reached, started ones included"})
 
 
 class CompleteTaskSchema(Schema):
@@ -111,6 +137,17 @@ class TimerSchema(Schema):
     last_error = fields.String(allow_none=True)
 
 
+class SubscriptionSchema(Schema):
+    kind = fields.String(metadata={"description": "message or signal"})
+    name = fields.String()
+    correlation_key = fields.String(allow_none=True)
+    element_id = fields.String()
+    created_at = fields.DateTime()
+
+
+_subscriptions_schema = SubscriptionSchema(many=True)
+
+
 class InstanceSchema(Schema):
     id = Id()
     process_key = fields.String()
@@ -131,3 +168,8 @@ class InstanceDetailSchema(InstanceSchema):
     tasks = fields.List(fields.Nested(TaskSummarySchema))
     history = fields.List(fields.Nested(HistoryEntrySchema))
     timers = fields.List(fields.Nested(TimerSchema))
+    waiting_for = fields.Method("_waiting_for", metadata={
+        "description": "the messages and signals it waits for (kind, name, correlation_key, element_id)"})
+
+    def _waiting_for(self, instance):
+        return _subscriptions_schema.dump(events.waiting_for(instance))
