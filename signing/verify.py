@@ -7,7 +7,6 @@ and validation data (DSS, document timestamps) are fine; new page content is not
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import json
 import logging
@@ -118,7 +117,9 @@ def verify_pdf(data: bytes, trust: Trust, *, file_name: str = "document.pdf") ->
 # hour bounds how late a certificate's expiry can be noticed.
 CACHE_SECONDS = 3600
 CACHE_SIZE = 256
-_verified: OrderedDict[tuple[str, str], tuple[float, dict]] = OrderedDict()
+# Kept as JSON, the report's own shape for the API: a copy per caller for the price of a parse
+# (deepcopy walked pyHanko's string objects for 100 ms).
+_verified: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
 _verified_lock = threading.Lock()
 
 
@@ -130,13 +131,13 @@ def verify_pdf_cached(data: bytes, trust: Trust, *, file_name: str = "document.p
         found = _verified.get(key)
         if found is not None and now - found[0] < CACHE_SECONDS:
             _verified.move_to_end(key)
-            return {**copy.deepcopy(found[1]), "file": file_name}
-    report = verify_pdf(data, trust, file_name=file_name)
+            return {**json.loads(found[1]), "file": file_name}
+    kept = json.dumps(verify_pdf(data, trust, file_name=file_name), ensure_ascii=False)
     with _verified_lock:
-        _verified[key] = (now, copy.deepcopy(report))
+        _verified[key] = (now, kept)
         while len(_verified) > CACHE_SIZE:
             _verified.popitem(last=False)
-    return report
+    return json.loads(kept)
 
 
 def trust_fingerprint(trust: Trust) -> str:
