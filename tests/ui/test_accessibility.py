@@ -112,6 +112,7 @@ def pages(chromium, server):
     }
     found["instance"] = first_link(screen, found["task"], r"/instances/\d+")
     found["contact"] = first_link(screen, found["company"], r"/contacts/\d+")
+    found["won deal"] = first_link(screen, found["contract"], r"/instances/\d+")  # with its contract
     page.close()
     chromium.clear_cookies()
     return found
