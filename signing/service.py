@@ -208,7 +208,7 @@ def verify_contract(session: Session, contract_id: int, *, data_dir: Path | None
     contract = get_contract(session, contract_id, actor=actor)
     latest = contract.latest_revision
     data = archive.read_unchecked(_archive_root(folder), latest.sha256)
-    report = verify.verify_pdf(data, keys.trust(folder), file_name=f"{contract.number}.pdf")
+    report = verify.verify_pdf_cached(data, keys.trust(folder), file_name=f"{contract.number}.pdf")
     if report["sha256"] != latest.sha256:
         report["intact"] = report["trusted"] = report["valid"] = False
         report["verdict"] = "tampered"
@@ -228,7 +228,7 @@ def verify_pdf_bytes(data: bytes, *, file_name: str = "upload.pdf",
         TooLarge: over 20 MB; InvalidInput: not a PDF, naming `file_name`.
     """
     _check_pdf_size(data, file_name)
-    return verify.verify_pdf(data, keys.trust(_data_dir(data_dir)), file_name=file_name)
+    return verify.verify_pdf_cached(data, keys.trust(_data_dir(data_dir)), file_name=file_name)
 
 
 def import_company_certificate(pkcs12: bytes, passphrase: str | None, actor, *,

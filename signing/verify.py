@@ -10,8 +10,13 @@ import asyncio
 import hashlib
 import json
 import logging
+import threading
+import time
+from collections import OrderedDict
 from datetime import datetime
 from io import BytesIO
+
+from cryptography.hazmat.primitives import serialization
 
 from asn1crypto import crl as asn1_crl
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -103,6 +108,44 @@ def verify_pdf(data: bytes, trust: Trust, *, file_name: str = "document.pdf") ->
             changes.entry("not_described", reason=type(exc).__name__)]}]
     _summarise(report)
     return report
+
+
+# Validating a signed contract takes pyHanko 100 ms and more (several times that on a busy
+# machine), and the contract page did it on every view. The verdict depends only on the
+# bytes and on what is trusted, so it is kept per (the bytes' sha256, the roots' and CRLs'
+# fingerprint): a revocation, a refreshed CRL or a new root is a new fingerprint, and the
+# hour bounds how late a certificate's expiry can be noticed.
+CACHE_SECONDS = 3600
+CACHE_SIZE = 256
+# Kept as JSON, the report's own shape for the API: a copy per caller for the price of a parse
+# (deepcopy walked pyHanko's string objects for 100 ms).
+_verified: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
+def verify_pdf_cached(data: bytes, trust: Trust, *, file_name: str = "document.pdf") -> dict:
+    """verify_pdf, answered from the cache when these bytes were verified with this trust lately."""
+    key = (hashlib.sha256(data).hexdigest(), trust_fingerprint(trust))
+    now = time.monotonic()
+    with _verified_lock:
+        found = _verified.get(key)
+        if found is not None and now - found[0] < CACHE_SECONDS:
+            _verified.move_to_end(key)
+            return {**json.loads(found[1]), "file": file_name}
+    kept = json.dumps(verify_pdf(data, trust, file_name=file_name), ensure_ascii=False)
+    with _verified_lock:
+        _verified[key] = (now, kept)
+        while len(_verified) > CACHE_SIZE:
+            _verified.popitem(last=False)
+    return json.loads(kept)
+
+
+def trust_fingerprint(trust: Trust) -> str:
+    """One hash over every trusted root and CRL, in order."""
+    digest = hashlib.sha256()
+    for item in (*trust.roots, *trust.crls):
+        digest.update(hashlib.sha256(item.public_bytes(serialization.Encoding.DER)).digest())
+    return digest.hexdigest()
 
 
 def add_issue(report: dict, code: str, subject: dict | None = None, **params) -> None:
