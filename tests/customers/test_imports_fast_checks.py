@@ -121,3 +121,18 @@ def test_websites_are_accepted_exactly_as_the_full_check_accepts_them():
         except ValueError:
             expected = False
         assert ours == expected, value
+
+
+def test_initials_without_segmenting_are_pypinyins_over_its_phrases_and_random_text():
+    # Names of characters read with one letter everywhere skip segmenting (search._single_letters): check
+    # that against pypinyin itself on its own phrases, phrases run together, and any characters at all.
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    rng = random.Random(14)
+    phrases = rng.sample(sorted(phrases_dict), 5_000)
+    characters = [chr(code) for code in sorted(pinyin_dict)]
+    texts = [*phrases, *("".join(rng.choices(phrases, k=rng.randint(2, 4))) for _ in range(3_000)),
+             *("".join(rng.choices(characters, k=rng.randint(1, 10))) for _ in range(3_000))]
+    assert sum(all(c in search._single_letters() for c in text) for text in texts) > 1_000  # the fast path ran
+    assert [search.initials(text) for text in texts] == [pypinyin_initials(text) for text in texts]
