@@ -90,6 +90,8 @@ def _single_letters() -> dict[str, str]:
     with 行, 重, 长, 乐 (银行 yín háng, 行 alone xíng) are segmented as pypinyin does. Segmenting was most
     of the time an import of new companies spent on initials.
     """
+    if _SINGLE_LETTERS:
+        return _SINGLE_LETTERS
     single = {chr(code): _first_letter(readings.split(",")[0]) for code, readings in pinyin_dict.items()}
     for phrase, readings in phrases_dict.items():
         for character, reading in zip(phrase, readings):
