@@ -6,7 +6,6 @@ edit here directly is who sits on the deal's decision committee.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 import accounts
 from accounts.teams import team_member_ids
 from engine import definitions, instances
+from core.paging import Page
 from core.audit import record
 from core.db import get_or_raise
 from core.errors import Conflict, InvalidInput, NotFound
@@ -110,26 +110,12 @@ SORTS = {"name": Opportunity.name, "amount": Opportunity.amount, "close": Opport
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 25, 200
 
 
-@dataclass(frozen=True)
-class DealPage:
-    """One page of a deal search: its deals, how many match in all, which page of how many rows."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def last_page(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def search_deals(session: Session, *, actor: Actor | None = None, q: str | None = None,
                  outcome: str | None = None, stage: str | None = None, owner: str | None = None,
                  team: str | None = None, lost_reason: str | None = None,
                  company_id: int | None = None, close_month: date | None = None, amount_min: int | None = None,
                  amount_max: int | None = None, sort: str = "-updated", page: int = 1,
-                 per_page: int = DEFAULT_PER_PAGE) -> DealPage:
+                 per_page: int = DEFAULT_PER_PAGE) -> Page:
     """Return one page of the deals `actor` sees that match every filter given, sorted by `sort`.
 
     `q` is in the deal's or its company's name; `team` the deals its people (sub-teams, managers
@@ -171,7 +157,7 @@ def search_deals(session: Session, *, actor: Actor | None = None, q: str | None 
     order = column.desc() if sort.startswith("-") else column.asc()
     items = session.scalars(query.order_by(column.is_(None), order, Opportunity.id.desc())
                             .offset((page - 1) * per_page).limit(per_page))
-    return DealPage(list(items), total, page, per_page)
+    return Page(list(items), total, page, per_page)
 
 
 def funnel_stages(session: Session) -> list[str]:

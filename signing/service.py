@@ -11,7 +11,6 @@ The data dir is read here, at the edge.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accounts import require
 from core import audit, settings
+from core.paging import Page
 from core.db import get_or_raise, is_postgresql, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, TooLarge
 from engine import instances
@@ -109,25 +109,11 @@ def _visible_contracts(session: Session, actor):
     return query
 
 
-@dataclass(frozen=True)
-class ContractPage:
-    """One page of the archive, and how many contracts match in all."""
-
-    items: list[Contract]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def last_page(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 ARCHIVE_PER_PAGE = 25
 
 
 def page_contracts(session: Session, *, text: str | None = None, status: str | None = None, page: int = 1,
-                   per_page: int = ARCHIVE_PER_PAGE, actor=None) -> ContractPage:
+                   per_page: int = ARCHIVE_PER_PAGE, actor=None) -> Page:
     """Return page `page` of the contracts `actor` sees, newest first.
 
     `text` is part of the customer's name or of the contract number, any case, so that
@@ -144,7 +130,7 @@ def page_contracts(session: Session, *, text: str | None = None, status: str | N
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, min(page, -(-total // per_page) or 1))
     items = session.scalars(query.offset((page - 1) * per_page).limit(per_page))
-    return ContractPage(list(items), total, page, per_page)
+    return Page(list(items), total, page, per_page)
 
 
 def contract_pdf(session: Session, contract_id: int, actor, ip: str | None, *,
