@@ -72,7 +72,7 @@ def test_a_deal_in_negotiation_shows_its_figures_stage_and_open_task(sales, team
     committee = page[page.index('id="committee"'):page.index('id="tasks"')]
     assert "王总" in committee and "决策者" in committee and "90%" in committee and "怀疑" in committee
     history = " ".join(visible(page[page.index('id="history"'):]).split())
-    assert "任务已完成 · 谈判商务条款" in history and "进入阶段 · 商务谈判" in history
+    assert "任务已完成 · 商务条款谈判" in history and "进入阶段 · 商务谈判" in history
     assert "折扣" in history and "15 %" in history and "instance.variables_set" not in history
     assert "stale_after" not in page and "P14D" not in page
     assert 'class="card deal-diagram"' in page and 'data-height="560px"' in page
