@@ -103,7 +103,8 @@ class Field(NamedTuple):
 
     `parse(cell)` returns the stored value or raises ValueProblem; with `contextual`,
     `parse(cell, values, column)` also sees the fields of the row read before it (an
-    amount reads its currency) and the column (a header in 万元 scales the amount).
+    amount reads its currency) and the column (a header in 万元 scales the amount). `default` stands
+    for an empty cell or a missing column (an order's status "open").
     """
 
     name: str
@@ -111,6 +112,7 @@ class Field(NamedTuple):
     parse: Callable | None = None
     required: bool = False
     contextual: bool = False
+    default: object = None  # the value of an empty cell or a missing column
 
 
 def read_rows(rows: list[Row], fields: tuple[Field, ...], max_chars: int) -> None:
@@ -125,11 +127,11 @@ def read_rows(rows: list[Row], fields: tuple[Field, ...], max_chars: int) -> Non
         return
     columns, report = rows[0].columns, rows[0].report
     for field in fields:
-        name, limit, parse, required, contextual = field
+        name, limit, parse, required, contextual, default = field
         column = columns.get(name)
         if column is None:
             for row in rows:
-                row.values[name] = None
+                row.values[name] = default
             if required:
                 for row in rows:
                     report.check("completeness", name, False)
@@ -150,7 +152,7 @@ def read_rows(rows: list[Row], fields: tuple[Field, ...], max_chars: int) -> Non
                 if not value:
                     value = None
             if value is None:
-                row.values[name] = None
+                row.values[name] = default
                 if required:
                     report.check("completeness", name, False)
                     row.problem(name, "completeness", "is required", count=False)

@@ -28,7 +28,7 @@ PAYMENT_WORDS = {"付款": "payment", "回款": "payment", "收款": "payment", 
 CHANNEL_WORDS = {"邮件": "email", "电话": "phone", "短信": "sms", "微信": "wechat", "拜访": "visit"}
 
 
-_CURRENCY = Field("currency", parse=partial(v.checked, check=checks.currency))
+_CURRENCY = Field("currency", parse=partial(v.checked, check=checks.currency), default="CNY")
 
 
 def _amount(cell, values: dict, column, allow_zero: bool = True) -> int:
@@ -177,16 +177,7 @@ class OrderImport(LinkedImport):
     fields = (_CURRENCY, Field("company", 255, required=True), Field("number", 64, required=True),
               Field("ordered_on", parse=v.day, required=True), Field("amount", parse=_amount, required=True,
                                                                       contextual=True),
-              Field("status", parse=partial(v.choice, choices=ORDER_STATUSES, words=STATUS_WORDS)))
-
-    @staticmethod
-    def complete(row: Row):
-        if row.problems:
-            return None
-        values = row.values
-        values["currency"] = values["currency"] or "CNY"
-        values["status"] = values["status"] or "open"
-        return values
+              Field("status", parse=partial(v.choice, choices=ORDER_STATUSES, words=STATUS_WORDS), default="open"))
 
     def resolve(self, row, values):
         return {"company_id": self.company(row, "company", values["company"]), "number": values["number"],
@@ -207,16 +198,8 @@ class PaymentImport(LinkedImport):
     fields = (_CURRENCY, Field("company", 255, required=True), Field("reference", 64, required=True),
               Field("paid_on", parse=v.day, required=True),
               Field("amount", parse=partial(_amount, allow_zero=False), required=True, contextual=True),
-              Field("kind", parse=partial(v.choice, choices=PAYMENT_KINDS, words=PAYMENT_WORDS)), Field("order", 64))
-
-    @staticmethod
-    def complete(row: Row):
-        if row.problems:
-            return None
-        values = row.values
-        values["currency"] = values["currency"] or "CNY"
-        values["kind"] = values["kind"] or "payment"
-        return values
+              Field("kind", parse=partial(v.choice, choices=PAYMENT_KINDS, words=PAYMENT_WORDS), default="payment"),
+              Field("order", 64))
 
     def resolve(self, row, values):
         company_id = self.company(row, "company", values["company"])
@@ -250,17 +233,14 @@ class EventImport(LinkedImport):
 
     fields = (Field("company", 255), Field("contact_email", parse=partial(v.checked, check=checks.email)),
               Field("id", 120, required=True), Field("type", 40, required=True),
-              Field("occurred_at", parse=v.moment, required=True), Field("source", 80))
+              Field("occurred_at", parse=v.moment, required=True), Field("source", 80, default="import"))
 
     @staticmethod
     def complete(row: Row):
         values = row.values
         if values["company"] is None and values["contact_email"] is None and not row.problems:
             row.problem("company", "completeness", "names neither a company nor a contact_email")
-        if row.problems:
-            return None
-        values["source"] = values["source"] or "import"
-        return values
+        return None if row.problems else values
 
     def unique_keys(self, values):
         return [("id", (values["source"], values["id"]))]
@@ -310,7 +290,7 @@ class RelationshipImport(LinkedImport):
 
     fields = (Field("kind", parse=partial(v.choice, choices=COMPANY_LINK_KINDS, words=LINK_WORDS), required=True),
               Field("from", 255, required=True), Field("to", 255, required=True), Field("percent", parse=v.share_ppm),
-              Field("valid_from", parse=v.day), Field("valid_to", parse=v.day), Field("source", 120))
+              Field("valid_from", parse=v.day), Field("valid_to", parse=v.day), Field("source", 120, default="import"))
 
     @staticmethod
     def complete(row: Row):
@@ -322,7 +302,6 @@ class RelationshipImport(LinkedImport):
         if row.problems:
             return None
         values["share_ppm"] = values.pop("percent") if values["kind"] == "shareholder" else None
-        values["source"] = values["source"] or "import"
         return values
 
     def unique_keys(self, values):

@@ -63,10 +63,8 @@ def deal_list():
 
 
 def reason_label(reason: str) -> str:
-    """Return a lost reason in the page's language: the catalogue's labels are "价格 Price"."""
-    label = LOST_REASONS.get(reason, reason)
-    chinese, _, english = label.partition(" ")
-    return (chinese if i18n.current_locale() == "zh" else english) if english else label
+    """Return a lost reason in the page's language (the catalogue's labels are "价格 Price")."""
+    return i18n.in_language(LOST_REASONS.get(reason, reason))
 
 
 @bp.get("/deals/new")
