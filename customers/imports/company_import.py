@@ -57,6 +57,7 @@ def complete(row: Row) -> dict | None:
 # looks up in the database only the rows whose keys are among them: a first import of 100,000 companies into
 # an empty table looks nothing up, where it would run three queries a batch that find nothing.
 KEYS_READ_UP_TO = 300_000
+KEYS_READ_FROM_ROWS = 1_000  # a smaller file looks its few keys up: reading them all would cost more
 
 
 def _stored_keys(session) -> dict[str, set] | None:
@@ -81,7 +82,7 @@ class CompanyImport:
         self.session, self.companies, self.report, self.owner_id = session, companies, report, owner_id
         self.seen = {field: {} for field in self.fields}  # field -> value -> first row with it
         self.parents: list[tuple[Row, int, str]] = []
-        self.stored_keys = _stored_keys(session)
+        self.stored_keys: dict[str, set] | None | bool = False  # False: not decided yet (at the first batch)
 
 
     def unique(self, row: Row, values: dict) -> bool:
@@ -160,6 +161,8 @@ class CompanyImport:
         Keys are looked up strongest first; a row's weaker key is looked up only when the company its
         stronger key found does not hold it already (on a re-import: one query per batch, not three).
         """
+        if self.stored_keys is False:
+            self.stored_keys = _stored_keys(self.session) if len(batch) >= KEYS_READ_FROM_ROWS else None
         found: dict = {}
         columns = [COMPANIES.c.id, *(COMPANIES.c[c] for c in COMPANY_COLUMNS), COMPANIES.c.name_initials,
                    KEYS.c.key.label("erp_code")]

@@ -17,6 +17,7 @@ from ..models import (CHANNELS, COMPANY_LINK_KINDS, FULL_SHARE_PPM, ORDER_STATUS
                       BehaviourEvent, CompanyLink, Contact, Order, Payment)
 from . import values as v
 from .base import Field, Row, among, as_dicts, chunks
+from .company_import import KEYS_READ_FROM_ROWS
 
 CONTACTS, LINKS, ORDERS, PAYMENTS, EVENTS = (m.__table__ for m in (Contact, CompanyLink, Order, Payment,
                                                                   BehaviourEvent))
@@ -141,12 +142,13 @@ class ContactImport(LinkedImport):
 
     def stored(self, batch) -> dict:
         ids = {self.companies.by_ref.get(values["company"]) for _, values in batch} - {None}
-        if self.with_contacts is None:
+        if self.with_contacts is None:  # at the first batch
             # As for companies (company_import.KEYS_READ_UP_TO): the companies that have contacts, read once,
             # so that a batch of new companies' first contacts looks nothing up.
-            count = self.session.scalar(select(func.count()).select_from(CONTACTS))
-            self.with_contacts = set(self.session.scalars(select(CONTACTS.c.company_id).distinct())) \
-                if count <= CONTACTS_READ_UP_TO else False
+            few = len(batch) >= KEYS_READ_FROM_ROWS and \
+                self.session.scalar(select(func.count()).select_from(CONTACTS)) <= CONTACTS_READ_UP_TO
+            self.with_contacts = set(self.session.scalars(select(CONTACTS.c.company_id).distinct())) if few \
+                else False
         if self.with_contacts is not False:
             ids &= self.with_contacts
         found = {}

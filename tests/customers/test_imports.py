@@ -236,10 +236,16 @@ def test_phones_read_once_per_block_agree_with_customers_checks():
         assert got == expected, sample
 
 
-def test_matching_is_the_same_when_there_are_too_many_stored_keys_to_read_at_once(session_factory, monkeypatch):
-    # Past these counts a job looks every batch's keys up in the database instead of reading them all first.
-    monkeypatch.setattr(company_import, "KEYS_READ_UP_TO", 0)
-    monkeypatch.setattr(linked_import, "CONTACTS_READ_UP_TO", 0)
+@pytest.mark.parametrize("keys_read", ["all at once", "batch by batch"])
+def test_matching_is_the_same_whether_the_stored_keys_are_read_at_once_or_looked_up(session_factory, monkeypatch,
+                                                                                  keys_read):
+    # A large file reads every stored key first; a small one, or past these counts, looks each batch's up.
+    if keys_read == "all at once":
+        monkeypatch.setattr(company_import, "KEYS_READ_FROM_ROWS", 1)
+        monkeypatch.setattr(linked_import, "KEYS_READ_FROM_ROWS", 1)
+    else:
+        monkeypatch.setattr(company_import, "KEYS_READ_UP_TO", 0)
+        monkeypatch.setattr(linked_import, "CONTACTS_READ_UP_TO", 0)
     run(session_factory, "companies", csv_bytes([["name", "erp_code"], ["广州白云贸易有限公司", "GZ-1"]]))
     content = csv_bytes([["name", "credit_code", "erp_code"], ["广州白云贸易有限公司", credit_code(4), "GZ-1"],
                          ["佛山新建有限公司", credit_code(5), "FS-1"]])
